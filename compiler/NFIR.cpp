@@ -1,0 +1,340 @@
+//===- compiler/NFIR.cpp - The NF IR: fields, matches, printing -------------------------------===//
+#include "compiler/NFIR.h"
+
+#include "lang/Diagnostics.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+
+namespace metron::ir {
+
+const std::vector<FieldInfo> &allFields() {
+  static const std::vector<FieldInfo> fields = {
+#define FIELD(E, N, B, K, W, D) {FieldId::E, N, B, ValueKind::K, W, D},
+#include "compiler/Fields.def"
+#undef FIELD
+  };
+  return fields;
+}
+
+const FieldInfo &fieldInfo(FieldId f) { return allFields()[size_t(f)]; }
+
+std::optional<FieldId> fieldByName(const std::string &name) {
+  for (const auto &f : allFields())
+    if (name == f.name) return f.id;
+  return std::nullopt;
+}
+
+std::vector<FieldId> FieldSet::list() const {
+  std::vector<FieldId> v;
+  for (size_t i = 0; i < kNumFields; ++i)
+    if (bits_ & (1u << i)) v.push_back(FieldId(i));
+  return v;
+}
+
+// ---- FieldMatch -------------------------------------------------------------------------------
+
+FieldMatch FieldMatch::range(FieldId f, uint64_t lo, uint64_t hi) {
+  METRON_INTERNAL_ASSERT(lo <= hi && hi <= fieldInfo(f).maxValue(), "bad range for field");
+  FieldMatch m;
+  m.field = f;
+  m.kind = Range;
+  m.lo = lo;
+  m.hi = hi;
+  return m;
+}
+
+FieldMatch FieldMatch::prefix(FieldId f, uint64_t addr, unsigned len) {
+  unsigned bits = fieldInfo(f).bits;
+  METRON_INTERNAL_ASSERT(len <= bits, "prefix longer than field");
+  uint64_t hostMask = len == bits ? 0 : ((1ull << (bits - len)) - 1);
+  METRON_INTERNAL_ASSERT((addr & hostMask) == 0, "prefix has host bits set");
+  FieldMatch m = range(f, addr, addr | hostMask);
+  m.prefixLen = int8_t(len);
+  return m;
+}
+
+FieldMatch FieldMatch::masked(FieldId f, uint64_t value, uint64_t mask) {
+  uint64_t maxv = fieldInfo(f).maxValue();
+  mask &= maxv;
+  value &= mask;
+  // A contiguous high-bit mask is a prefix, i.e. a range.
+  uint64_t inv = (~mask) & maxv;
+  if ((inv & (inv + 1)) == 0) {
+    FieldMatch m = range(f, value, value | inv);
+    if (fieldInfo(f).kind == ValueKind::IPv4) m.prefixLen = int8_t(fieldInfo(f).bits - __builtin_popcountll(inv));
+    return m;
+  }
+  FieldMatch m;
+  m.field = f;
+  m.kind = Mask;
+  m.value = value;
+  m.mask = mask;
+  return m;
+}
+
+bool FieldMatch::isWildcard() const {
+  if (kind == Range) return lo == 0 && hi == fieldInfo(field).maxValue();
+  return mask == 0;
+}
+
+bool FieldMatch::contains(uint64_t v) const {
+  return kind == Range ? (lo <= v && v <= hi) : ((v & mask) == value);
+}
+
+bool FieldMatch::subsetOf(const FieldMatch &o) const {
+  if (o.isWildcard()) return true;
+  if (kind == Range && o.kind == Range) return o.lo <= lo && hi <= o.hi;
+  if (kind == Mask && o.kind == Mask) return (o.mask & ~mask) == 0 && (value & o.mask) == o.value;
+  if (kind == Range && o.kind == Mask) {
+    // Every value of [lo,hi] must satisfy o: true only when the range is small enough to tell
+    // cheaply, or when the bits o constrains are constant across the range.
+    if (hi - lo <= 64) {
+      for (uint64_t v = lo;; ++v) {
+        if (!o.contains(v)) return false;
+        if (v == hi) break;
+      }
+      return true;
+    }
+    uint64_t varying = lo ^ hi;
+    uint64_t top = varying ? (~0ull >> __builtin_clzll(varying)) : 0;
+    bool fullBlock = (lo & top) == 0 && (hi & top) == top;
+    return fullBlock && (o.mask & top) == 0 && (lo & o.mask) == o.value;
+  }
+  // Mask ⊆ Range: the smallest and largest values the mask admits must lie inside.
+  uint64_t maxv = fieldInfo(field).maxValue();
+  uint64_t minV = value, maxV = value | (~mask & maxv);
+  return o.lo <= minV && maxV <= o.hi;
+}
+
+bool FieldMatch::overlaps(const FieldMatch &o) const {
+  if (kind == Range && o.kind == Range) return lo <= o.hi && o.lo <= hi;
+  if (kind == Mask && o.kind == Mask) return ((value ^ o.value) & mask & o.mask) == 0;
+  const FieldMatch &r = kind == Range ? *this : o;
+  const FieldMatch &m = kind == Range ? o : *this;
+  if (r.hi - r.lo <= 256) {
+    for (uint64_t v = r.lo;; ++v) {
+      if (m.contains(v)) return true;
+      if (v == r.hi) break;
+    }
+    return false;
+  }
+  return true; // conservative: large ranges almost always meet a mask
+}
+
+std::string FieldMatch::str() const {
+  const FieldInfo &fi = fieldInfo(field);
+  char buf[64];
+  if (kind == Mask) {
+    snprintf(buf, sizeof buf, "0x%llx/0x%llx", (unsigned long long)value, (unsigned long long)mask);
+    return buf;
+  }
+  if (fi.kind == ValueKind::IPv4) {
+    if (prefixLen >= 0) return ipv4Str(uint32_t(lo)) + "/" + std::to_string(prefixLen);
+    if (lo == hi) return ipv4Str(uint32_t(lo));
+    return ipv4Str(uint32_t(lo)) + "-" + ipv4Str(uint32_t(hi));
+  }
+  if (fi.kind == ValueKind::Mac) {
+    if (lo == hi) return macStr(lo);
+    return macStr(lo) + "-" + macStr(hi);
+  }
+  if (lo == hi) return std::to_string(lo);
+  return std::to_string(lo) + "-" + std::to_string(hi);
+}
+
+// ---- actions and rules ------------------------------------------------------------------------
+
+static std::string valueStr(FieldId f, uint64_t v) {
+  switch (fieldInfo(f).kind) {
+  case ValueKind::IPv4: return ipv4Str(uint32_t(v));
+  case ValueKind::Mac: return macStr(v);
+  default: return std::to_string(v);
+  }
+}
+
+std::string Action::str() const {
+  switch (kind) {
+  case Allow: return "allow";
+  case Deny: return "deny";
+  case Branch: return "branch " + port;
+  case Set: {
+    std::string s = "set(";
+    for (size_t i = 0; i < assigns.size(); ++i) {
+      if (i) s += ", ";
+      s += std::string(fieldInfo(assigns[i].field).name) + "=" + valueStr(assigns[i].field, assigns[i].value);
+    }
+    return s + ")";
+  }
+  }
+  return "?";
+}
+
+const FieldMatch *Rule::find(FieldId f) const {
+  for (const auto &m : matches)
+    if (m.field == f) return &m;
+  return nullptr;
+}
+
+std::string Rule::matchStr() const {
+  if (matches.empty()) return "*";
+  std::string s;
+  for (const auto &m : matches) {
+    if (!s.empty()) s += " ";
+    s += std::string(fieldInfo(m.field).name) + "=" + m.str();
+  }
+  return s;
+}
+
+// ---- elements ---------------------------------------------------------------------------------
+
+const char *elementKindName(ElementKind k) {
+  switch (k) {
+#define X(E, S) case ElementKind::E: return #E;
+    METRON_FOR_EACH_ELEMENT(X)
+#undef X
+  }
+  return "?";
+}
+
+bool elementKindIsStateful(ElementKind k) {
+  switch (k) {
+#define X(E, S) case ElementKind::E: return S;
+    METRON_FOR_EACH_ELEMENT(X)
+#undef X
+  }
+  return false;
+}
+
+FieldSet Classifier::reads() const {
+  FieldSet s;
+  for (const auto &r : rules)
+    for (const auto &m : r.matches) s.add(m.field);
+  return s;
+}
+FieldSet Classifier::writes() const {
+  FieldSet s;
+  auto add = [&](const Action &a) {
+    for (const auto &as : a.assigns) s.add(as.field);
+  };
+  for (const auto &r : rules) add(r.action);
+  add(defaultAction);
+  return s;
+}
+FieldSet Lookup::reads() const { FieldSet s; s.add(field); return s; }
+FieldSet Lookup::writes() const { FieldSet s; s.add(FieldId::EthDst); return s; }
+FieldSet SetFields::writes() const {
+  FieldSet s;
+  for (const auto &a : assigns) s.add(a.field);
+  return s;
+}
+FieldSet DecTtl::reads() const { FieldSet s; s.add(FieldId::IpTtl); return s; }
+FieldSet DecTtl::writes() const { FieldSet s; s.add(FieldId::IpTtl); return s; }
+static FieldSet fiveTuple() {
+  FieldSet s;
+  for (FieldId f : {FieldId::IpSrc, FieldId::IpDst, FieldId::IpProto, FieldId::TpSrc, FieldId::TpDst}) s.add(f);
+  return s;
+}
+FieldSet Napt::reads() const { return fiveTuple(); }
+FieldSet Napt::writes() const {
+  FieldSet s;
+  s.add(field);
+  s.add(field == FieldId::IpSrc ? FieldId::TpSrc : FieldId::TpDst);
+  return s;
+}
+FieldSet Balance::reads() const { return fiveTuple(); }
+FieldSet Balance::writes() const { FieldSet s; s.add(field); return s; }
+FieldSet Monitor::reads() const {
+  if (key.empty()) return fiveTuple();
+  FieldSet s;
+  for (FieldId f : key) s.add(f);
+  return s;
+}
+FieldSet Conntrack::reads() const { FieldSet s = fiveTuple(); s.add(FieldId::TcpFlags); return s; }
+FieldSet RateLimit::reads() const {
+  FieldSet s;
+  for (FieldId f : key) s.add(f);
+  return s;
+}
+
+// ---- NFs and modules --------------------------------------------------------------------------
+
+bool NF::stateful() const {
+  for (const auto &e : elements)
+    if (e->stateful()) return true;
+  return false;
+}
+FieldSet NF::reads() const {
+  FieldSet s;
+  for (const auto &e : elements) s.addAll(e->reads());
+  return s;
+}
+FieldSet NF::writes() const {
+  FieldSet s;
+  for (const auto &e : elements) s.addAll(e->writes());
+  return s;
+}
+bool NF::hasOutput(const std::string &p) const {
+  return std::find(outputs.begin(), outputs.end(), p) != outputs.end();
+}
+
+const NF *Module::findNF(const std::string &name) const {
+  for (const auto &n : nfs)
+    if (n->name == name) return n.get();
+  return nullptr;
+}
+const Import *Module::findImport(const std::string &name) const {
+  for (const auto &i : imports)
+    if (i->name == name) return i.get();
+  return nullptr;
+}
+
+// ---- addresses --------------------------------------------------------------------------------
+
+std::string ipv4Str(uint32_t a) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  return buf;
+}
+
+std::string macStr(uint64_t m) {
+  char buf[18];
+  snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", unsigned(m >> 40) & 255, unsigned(m >> 32) & 255,
+           unsigned(m >> 24) & 255, unsigned(m >> 16) & 255, unsigned(m >> 8) & 255, unsigned(m) & 255);
+  return buf;
+}
+
+bool parseIpv4(std::string_view s, uint32_t &out) {
+  uint32_t a = 0;
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 4) v = v * 10 + unsigned(s[i++] - '0');
+    if (i == start || i - start > 3 || v > 255) return false;
+    a = (a << 8) | v;
+  }
+  if (i != s.size()) return false;
+  out = a;
+  return true;
+}
+
+bool parseMac(std::string_view s, uint64_t &out) {
+  if (s.size() != 17) return false;
+  uint64_t m = 0;
+  for (int b = 0; b < 6; ++b) {
+    if (b && s[size_t(b) * 3 - 1] != ':') return false;
+    unsigned v = 0;
+    auto r = std::from_chars(s.data() + b * 3, s.data() + b * 3 + 2, v, 16);
+    if (r.ec != std::errc() || r.ptr != s.data() + b * 3 + 2) return false;
+    m = (m << 8) | v;
+  }
+  out = m;
+  return true;
+}
+
+} // namespace metron::ir

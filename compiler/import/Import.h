@@ -1,0 +1,53 @@
+//===- compiler/import/Import.h - Readers for imported data files -----------------*- C++ -*-===//
+///
+/// \file
+/// Readers for the files a chain imports. Each reader gets a file already loaded into the
+/// SourceManager (size-capped, regular file) and reports every malformed line as an
+/// `import-malformed` error located in that file (file:line:col with a range over the bad
+/// token), so the user sees the offending line of the data file itself. Readers never throw and
+/// never crash on hostile input (binary data, NUL bytes, enormous lines); they stop at the
+/// engine's error limit.
+///
+/// Formats (auto-detected per file, documented in man/metron-lang.7, IMPORTS):
+///  - ClassBench, two forms:
+///      "classbench-5tuple": `@SRC/len DST/len SPlo : SPhi DPlo : DPhi PROTO/MASK`
+///                            (single spaces; ../shared/data/classbench/pclasseval_song)
+///      "classbench-flags":  the same fields separated by tabs, plus `FLAGS/FMASK` (16-bit hex);
+///                            (../shared/data/classbench/neurocuts)
+///    Rule i (1-based line order) gets importIndex = i. PROTO/MASK 0x00/0x00 is a wildcard;
+///    /0xFF is exact. The flags column becomes a tcp.flags match when its mask is non-zero
+///    (low 8 bits; a mask above 0xFF is an error). Wildcard fields produce no FieldMatch.
+///  - Routes, two forms:
+///      "prefix-nexthop-iface": `PREFIX NEXTHOP IFACE` (NEXTHOP `-` = no unicast next hop; IFACE
+///                               in brackets such as [rjct] [dscd] = drop/reject/local)
+///      "cisco":                header line `Prefix  Next Hop  Interface`, then
+///                               `PREFIX NEXTHOP IFACE` with NEXTHOP an IPv4 address or one of
+///                               attached / receive / drop (2-column lines allowed)
+///  - Patterns, "hsbench": `ID:/REGEX/FLAGS` per line.
+/// Blank lines and lines starting with '#' are skipped in every format.
+///
+//===----------------------------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/NFIR.h"
+#include "lang/Diagnostics.h"
+
+namespace metron {
+
+/// Parses ClassBench rules. Matches use FieldId::IpSrc, IpDst, TpSrc, TpDst, IpProto, TcpFlags.
+/// Actions are left as Allow with range = the rule's line; the `rules` statement sets them.
+/// Returns false if any error was reported. \p format receives the detected form.
+bool readClassBench(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
+                    std::vector<ir::Rule> &out, std::string &format);
+
+/// Parses a route table. Entries without a unicast next hop become Attached/Local/Drop routes;
+/// the caller may warn about them. Duplicate prefixes: the first entry wins (real FIBs list
+/// ECMP next hops on several lines); later duplicates are kept out of \p out silently.
+bool readRoutes(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
+                std::vector<ir::Route> &out, std::string &format);
+
+/// Parses DPI patterns.
+bool readPatterns(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
+                  std::vector<ir::Pattern> &out, std::string &format);
+
+} // namespace metron
