@@ -74,6 +74,19 @@ FieldMatch FieldMatch::masked(FieldId f, uint64_t value, uint64_t mask) {
   return m;
 }
 
+/// Calls f(base, k) for the aligned blocks [base, base + 2^k - 1] that exactly tile [lo, hi]
+/// (at most 2 x 64 of them); stops early when f returns false. Returns false if stopped.
+template <typename F> static bool forEachBlock(uint64_t lo, uint64_t hi, F f) {
+  for (;;) {
+    unsigned k = lo == 0 ? 63 : unsigned(__builtin_ctzll(lo));
+    while (k > 0 && (k >= 64 || lo + ((1ull << k) - 1) > hi || lo + ((1ull << k) - 1) < lo)) --k;
+    uint64_t last = lo + ((1ull << k) - 1);
+    if (!f(lo, k)) return false;
+    if (last >= hi) return true;
+    lo = last + 1;
+  }
+}
+
 bool FieldMatch::isWildcard() const {
   if (kind == Range) return lo == 0 && hi == fieldInfo(field).maxValue();
   return mask == 0;
@@ -88,19 +101,12 @@ bool FieldMatch::subsetOf(const FieldMatch &o) const {
   if (kind == Range && o.kind == Range) return o.lo <= lo && hi <= o.hi;
   if (kind == Mask && o.kind == Mask) return (o.mask & ~mask) == 0 && (value & o.mask) == o.value;
   if (kind == Range && o.kind == Mask) {
-    // Every value of [lo,hi] must satisfy o: true only when the range is small enough to tell
-    // cheaply, or when the bits o constrains are constant across the range.
-    if (hi - lo <= 64) {
-      for (uint64_t v = lo;; ++v) {
-        if (!o.contains(v)) return false;
-        if (v == hi) break;
-      }
-      return true;
-    }
-    uint64_t varying = lo ^ hi;
-    uint64_t top = varying ? (~0ull >> __builtin_clzll(varying)) : 0;
-    bool fullBlock = (lo & top) == 0 && (hi & top) == top;
-    return fullBlock && (o.mask & top) == 0 && (lo & o.mask) == o.value;
+    // Each aligned block of the range must lie inside o: the block's free low bits must be
+    // unconstrained by o's mask, and its fixed bits must match.
+    return forEachBlock(lo, hi, [&](uint64_t base, unsigned k) {
+      uint64_t low = k ? ((1ull << k) - 1) : 0;
+      return (o.mask & low) == 0 && (base & o.mask) == o.value;
+    });
   }
   // Mask ⊆ Range: the smallest and largest values the mask admits must lie inside.
   uint64_t maxv = fieldInfo(field).maxValue();
@@ -113,14 +119,11 @@ bool FieldMatch::overlaps(const FieldMatch &o) const {
   if (kind == Mask && o.kind == Mask) return ((value ^ o.value) & mask & o.mask) == 0;
   const FieldMatch &r = kind == Range ? *this : o;
   const FieldMatch &m = kind == Range ? o : *this;
-  if (r.hi - r.lo <= 256) {
-    for (uint64_t v = r.lo;; ++v) {
-      if (m.contains(v)) return true;
-      if (v == r.hi) break;
-    }
-    return false;
-  }
-  return true; // conservative: large ranges almost always meet a mask
+  // Some aligned block of the range meets m iff m's constraint on the block's fixed bits holds.
+  return !forEachBlock(r.lo, r.hi, [&](uint64_t base, unsigned k) {
+    uint64_t low = k ? ((1ull << k) - 1) : 0;
+    return ((base ^ m.value) & m.mask & ~low) != 0; // continue while the block misses
+  });
 }
 
 std::string FieldMatch::str() const {
@@ -251,6 +254,11 @@ FieldSet Monitor::reads() const {
   return s;
 }
 FieldSet Conntrack::reads() const { FieldSet s = fiveTuple(); s.add(FieldId::TcpFlags); return s; }
+FieldSet Dpi::writes() const {
+  FieldSet s;
+  for (const auto &a : onMatch.assigns) s.add(a.field);
+  return s;
+}
 FieldSet RateLimit::reads() const {
   FieldSet s;
   for (FieldId f : key) s.add(f);
@@ -278,15 +286,29 @@ bool NF::hasOutput(const std::string &p) const {
   return std::find(outputs.begin(), outputs.end(), p) != outputs.end();
 }
 
+uint32_t Module::internPort(const std::string &name) {
+  auto [it, fresh] = portIndex_.emplace(name, portNames.size());
+  if (fresh) portNames.push_back(name);
+  return uint32_t(it->second);
+}
+
 const NF *Module::findNF(const std::string &name) const {
-  for (const auto &n : nfs)
-    if (n->name == name) return n.get();
-  return nullptr;
+  auto it = nfIndex_.find(name);
+  return it == nfIndex_.end() ? nullptr : nfs[it->second].get();
 }
 const Import *Module::findImport(const std::string &name) const {
-  for (const auto &i : imports)
-    if (i->name == name) return i.get();
-  return nullptr;
+  auto it = importIndex_.find(name);
+  return it == importIndex_.end() ? nullptr : imports[it->second].get();
+}
+NF *Module::addNF(std::unique_ptr<NF> nf) {
+  nfIndex_.emplace(nf->name, nfs.size());
+  nfs.push_back(std::move(nf));
+  return nfs.back().get();
+}
+Import *Module::addImport(std::unique_ptr<Import> imp) {
+  importIndex_.emplace(imp->name, imports.size());
+  imports.push_back(std::move(imp));
+  return imports.back().get();
 }
 
 // ---- addresses --------------------------------------------------------------------------------

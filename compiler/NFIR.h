@@ -166,8 +166,10 @@ struct Import {
   Kind kind = ClassBench;
   std::string path;      ///< as resolved (relative to the importing file)
   std::string format;    ///< detected sub-format, e.g. "classbench-5tuple", "cisco"
+  uint32_t every = 1;    ///< `every N`: only entries 1, N+1, 2N+1… of the file were kept
   FileID file = 0;
   SourceRange range;     ///< the import declaration
+  SourceRange nameRange; ///< its name
   std::vector<Rule> rules;     ///< ClassBench (actions filled in by the `rules` statement)
   std::vector<Route> routes;   ///< Routes
   std::vector<Pattern> patterns; ///< Patterns
@@ -313,16 +315,17 @@ struct RateLimit : Element {
   FieldSet writes() const override { return {}; }
 };
 
-/// Payload pattern matching (Hyperscan at run time): on a match the action applies
-/// (`alert`, the default, counts and lets the packet through; `deny` drops it).
+/// Payload pattern matching (Hyperscan at run time): a packet whose payload matches any
+/// pattern gets `onMatch` (allow by default: the match is counted as an alert and the packet
+/// goes on; deny drops it; branch sends it to another output; set marks it).
 struct Dpi : Element {
   static constexpr ElementKind Kind = ElementKind::Dpi;
   explicit Dpi(SourceRange r) : Element(Kind, r) {}
   std::string patternSet;
   const Import *patterns = nullptr;
-  bool dropOnMatch = false;
+  Action onMatch; ///< kind Allow unless written
   FieldSet reads() const override { return {}; }
-  FieldSet writes() const override { return {}; }
+  FieldSet writes() const override;
 };
 
 /// An opaque NF: a process, a VM or a hardware middlebox, with declared ports.
@@ -373,6 +376,7 @@ struct ChainEdge {
   std::string fromPort; ///< NF output port ("out" when not written); empty for an ingress
   uint32_t to;
   SourceRange range;
+  std::string toPort; ///< NF input port (the NF's first input when not written); empty for an egress
 };
 
 struct Chain {
@@ -385,11 +389,19 @@ struct Chain {
 };
 
 struct Module {
+  /// Chain port names (ingress and egress), interned: in_port matches compare these indices.
+  std::vector<std::string> portNames;
+  uint32_t internPort(const std::string &name);
   std::vector<std::unique_ptr<Import>> imports;
   std::vector<std::unique_ptr<NF>> nfs;
   std::vector<Chain> chains;
   const NF *findNF(const std::string &name) const;
   const Import *findImport(const std::string &name) const;
+  NF *addNF(std::unique_ptr<NF> nf);
+  Import *addImport(std::unique_ptr<Import> imp);
+
+private:
+  std::map<std::string, size_t> nfIndex_, importIndex_, portIndex_;
 };
 
 /// Prints the NF IR in a stable, line-oriented form (`metronc check --emit=nfir`).
