@@ -15,8 +15,11 @@
 ///      "classbench-flags":  the same fields separated by tabs, plus `FLAGS/FMASK` (16-bit hex);
 ///                            (../shared/data/classbench/neurocuts)
 ///    Rule i (1-based line order) gets importIndex = i. PROTO/MASK 0x00/0x00 is a wildcard;
-///    /0xFF is exact. The flags column becomes a tcp.flags match when its mask is non-zero
-///    (low 8 bits; a mask above 0xFF is an error). Wildcard fields produce no FieldMatch.
+///    /0xFF is exact. The 16-bit flags column is read the way the neurocuts data uses it: for
+///    TCP rules the high byte holds the TCP flags (0x0200/0x1200 = tcp.flags 0x02/0x12, SYN
+///    without ACK); for ICMP rules the high byte is icmp.type and the low byte icmp.code
+///    (0x0303/0xffff = port unreachable). A non-zero flags mask on another protocol, or on the
+///    low byte of a TCP rule, is an error. Wildcard fields produce no FieldMatch.
 ///  - Routes, two forms:
 ///      "prefix-nexthop-iface": `PREFIX NEXTHOP IFACE` (NEXTHOP `-` = no unicast next hop; IFACE
 ///                               in brackets such as [rjct] [dscd] = drop/reject/local)
@@ -34,7 +37,8 @@
 
 namespace metron {
 
-/// Parses ClassBench rules. Matches use FieldId::IpSrc, IpDst, TpSrc, TpDst, IpProto, TcpFlags.
+/// Parses ClassBench rules. Matches use FieldId::IpSrc, IpDst, TpSrc, TpDst, IpProto, and from
+/// the flags column TcpFlags, IcmpType, IcmpCode.
 /// Actions are left as Allow with range = the rule's line; the `rules` statement sets them.
 /// Returns false if any error was reported. \p format receives the detected form.
 bool readClassBench(const SourceManager &sm, FileID file, DiagnosticEngine &diags,

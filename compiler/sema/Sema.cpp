@@ -321,6 +321,14 @@ private:
     imp->nameRange = decl.name.range;
     const std::string &p = decl.path.a;
     imp->path = (!p.empty() && p[0] == '/') ? p : baseDir_ + p;
+    for (const auto &o : decl.options) {
+      uint64_t n;
+      if (o.name.text == "every") {
+        if (optionNumber(o, 1u << 30, n)) imp->every = uint32_t(n);
+      } else {
+        option(o, "import");
+      }
+    }
     std::string err;
     if (p.empty()) {
       d_.report(DiagKind::ImportMissing, decl.path.range, "empty import path");
@@ -330,6 +338,8 @@ private:
                 "cannot import '" + imp->path + "': " + err);
       failed_.insert(imp->name);
     } else {
+      FileID original = id;
+      if (imp->every > 1) id = sampleLines(id, imp->every);
       imp->file = id;
       size_t first = d_.diagnostics().size();
       bool ok = false;
@@ -340,27 +350,49 @@ private:
       }
       d_.noteSince(first, decl.path.range, "in the file imported here");
       if (!ok) failed_.insert(imp->name);
-      for (const auto &o : decl.options) {
-        uint64_t n;
-        if (o.name.text == "every") {
-          if (optionNumber(o, 1u << 30, n)) imp->every = uint32_t(n);
-        } else {
-          option(o, "import");
-        }
-      }
-      if (imp->every > 1) {
-        auto thin = [&](auto &v) {
-          size_t k = 0;
-          for (size_t i = 0; i < v.size(); i += imp->every, ++k)
-            if (k != i) v[k] = std::move(v[i]); // never self-move: it would empty the entry
-          v.resize(k);
-        };
-        thin(imp->rules);
-        thin(imp->routes);
-        thin(imp->patterns);
-      }
+      if (imp->every > 1 && imp->kind == Import::ClassBench) renumberRules(original, imp->rules);
     }
     m_.addImport(std::move(imp));
+  }
+
+  /// `every N`: a copy of the file in which only lines 1, N+1, 2N+1… keep their text (the
+  /// others are blanked, so line numbers and columns stay those of the real file). A line that
+  /// starts with a blank continues the entry above (Cisco ECMP next hops) and goes with it.
+  FileID sampleLines(FileID id, uint32_t every) {
+    const std::string &t = sm_.file(id).text;
+    std::string out;
+    out.reserve(t.size() / every + t.size() / 40);
+    bool keepEntry = false;
+    uint64_t line = 0;
+    for (size_t b = 0; b < t.size();) {
+      size_t e = t.find('\n', b);
+      if (e == std::string::npos) e = t.size();
+      bool continuation = e > b && (t[b] == ' ' || t[b] == '\t');
+      bool keep = continuation ? keepEntry : (line % every == 0);
+      if (!continuation) keepEntry = keep;
+      if (keep) out.append(t, b, e - b);
+      if (e < t.size()) out += '\n';
+      b = e + 1;
+      ++line;
+    }
+    return sm_.addBuffer(sm_.file(id).path, std::move(out));
+  }
+
+  /// After sampling, a ClassBench rule's number must still be its number in the whole file.
+  void renumberRules(FileID original, std::vector<Rule> &rules) {
+    const std::string &t = sm_.file(original).text;
+    std::vector<int32_t> ruleOfLine{0};
+    int32_t n = 0;
+    for (size_t b = 0; b <= t.size();) {
+      size_t e = t.find('\n', b);
+      if (e == std::string::npos) e = t.size();
+      size_t f = t.find_first_not_of(" \t\r", b);
+      bool entry = f != std::string::npos && f < e && t[f] != '#';
+      ruleOfLine.push_back(entry ? ++n : 0);
+      b = e + 1;
+    }
+    for (Rule &r : rules)
+      if (r.range.begin.line < ruleOfLine.size()) r.importIndex = ruleOfLine[r.range.begin.line];
   }
 
   /// Finds an import of the wanted kind for a statement (\p what: "routes table"); reports and returns nullptr otherwise.

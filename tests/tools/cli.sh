@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# cli.sh — the metronc command line as a CI pipeline sees it: exit codes (0 clean, 1 errors,
+# 2 usage), --help/--version, machine-readable output that parses, -W flags, several files,
+# and the man pages (render without warnings, generated tables in sync with the .def files).
+set -u
+metronc=$1 root=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+PY=/usr/bin/python3
+
+expect() { # NAME WANT-EXIT CMD... ; stdout in $tmp/out, stderr in $tmp/err
+  local name=$1 want=$2; shift 2
+  "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
+  if [ "$rc" = "$want" ]; then pass=$((pass + 1)); return 0; fi
+  echo "FAIL $name: exit $rc, expected $want"; head -20 "$tmp/err"; fail=$((fail + 1)); return 1
+}
+contains() { # NAME FILE STRING
+  if grep -qF -- "$3" "$2"; then pass=$((pass + 1)); else echo "FAIL $1: '$3' not in:"; head -20 "$2"; fail=$((fail + 1)); fi
+}
+
+cat > "$tmp/ok.metron" <<'M'
+nf r { dec ip.ttl; }
+chain c { in p0 -> r -> out p1; }
+M
+cat > "$tmp/warn.metron" <<'M'
+nf r { dec ip.ttl; }
+nf unused { dec ip.ttl; }
+chain c { in p0 -> r -> out p1; }
+M
+cat > "$tmp/bad.metron" <<'M'
+nf r { rule deny src 10.0.0.1/33; }
+chain c { in p0 -> r -> out p1; }
+M
+
+expect help 0 "$metronc" --help && contains help "$tmp/out" "check"
+expect check-help 0 "$metronc" check --help && contains check-help "$tmp/out" "--format"
+expect version 0 "$metronc" --version && contains version "$tmp/out" "LLVM 14"
+expect no-subcommand 2 "$metronc"
+expect unknown-subcommand 2 "$metronc" frobnicate
+expect unknown-option 2 "$metronc" check --frobnicate "$tmp/ok.metron"
+expect no-files 2 "$metronc" check && contains no-files "$tmp/err" "no input files"
+expect bad-format 2 "$metronc" check --format xml "$tmp/ok.metron"
+expect bad-W 2 "$metronc" check -Wno-such-warning "$tmp/ok.metron" && contains bad-W "$tmp/err" "unknown warning option '-Wno-such-warning'"
+expect bad-f 2 "$metronc" check -fno-such "$tmp/ok.metron"
+expect clean 0 "$metronc" check "$tmp/ok.metron"
+[ -s "$tmp/err" ] && { echo "FAIL clean: printed diagnostics"; fail=$((fail + 1)); }
+expect warn 0 "$metronc" check "$tmp/warn.metron" && contains warn "$tmp/err" "[unused-nf]"
+expect warn-Werror 1 "$metronc" check -Werror "$tmp/warn.metron" && contains warn-Werror "$tmp/err" "error: NF 'unused' is not used"
+expect warn-Wno 0 "$metronc" check -Wno-unused-nf "$tmp/warn.metron"
+[ -s "$tmp/err" ] && { echo "FAIL warn-Wno: still printed"; cat "$tmp/err"; fail=$((fail + 1)); }
+expect errors 1 "$metronc" check "$tmp/bad.metron" && contains errors "$tmp/err" "bad.metron:1:31: error: prefix length 33 is out of range 0..32 [bad-prefix]"
+expect missing-file 1 "$metronc" check "$tmp/nope.metron" && contains missing-file "$tmp/err" "nope.metron': No such file or directory"
+expect several 1 "$metronc" check "$tmp/ok.metron" "$tmp/bad.metron" "$tmp/warn.metron" && contains several "$tmp/err" "1 warning and 1 error generated."
+expect color 1 "$metronc" check --color=always "$tmp/bad.metron" && contains color "$tmp/err" $'\033[1;31merror: '
+expect list-diagnostics 0 "$metronc" check --list-diagnostics && contains list-diagnostics "$tmp/out" "shadowed-rule"
+
+# JSON: parses, and carries the same facts as the text form.
+expect json 1 "$metronc" check --format json "$tmp/bad.metron" "$tmp/warn.metron"
+if $PY - "$tmp/out" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["errors"] == 1 and d["warnings"] == 1, d
+e = [x for x in d["diagnostics"] if x["severity"] == "error"][0]
+assert e["kind"] == "bad-prefix" and e["location"]["line"] == 1 and e["location"]["column"] == 31, e
+P
+then pass=$((pass + 1)); else echo "FAIL json: bad document"; cat "$tmp/out"; fail=$((fail + 1)); fi
+
+# SARIF 2.1.0: the shape GitHub code scanning reads.
+expect sarif 1 "$metronc" check --format sarif "$tmp/bad.metron"
+if $PY - "$tmp/out" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == "2.1.0"
+run = d["runs"][0]
+rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+r = run["results"][0]
+assert r["ruleId"] == "bad-prefix" and r["level"] == "error", r
+assert rules[r["ruleIndex"]] == r["ruleId"]
+reg = r["locations"][0]["physicalLocation"]["region"]
+assert reg["startLine"] == 1 and reg["startColumn"] == 31, reg
+P
+then pass=$((pass + 1)); else echo "FAIL sarif: bad document"; cat "$tmp/out"; fail=$((fail + 1)); fi
+
+# --time-passes prints a table on stderr.
+expect time-passes 0 "$metronc" check --time-passes "$tmp/ok.metron" && contains time-passes "$tmp/err" "pass execution times"
+
+# Man pages: render without warnings; generated tables match the .def files.
+for page in "$root"/man/*.[1-8]; do
+  if out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$page" 2>&1) && [ -z "$out" ]; then pass=$((pass + 1))
+  else echo "FAIL man: $page renders with warnings:"; echo "$out"; fail=$((fail + 1)); fi
+done
+if (cd "$root" && $PY man/gen-tables.py --check); then pass=$((pass + 1)); else echo "FAIL man: generated tables are stale (run python3 man/gen-tables.py)"; fail=$((fail + 1)); fi
+
+echo "cli: $pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# golden.sh — golden tests of metronc's printed output (p4c style).
+#
+#   golden.sh errors  METRONC DIR   every DIR/*.metron: `metronc check` must exit 1 (or the
+#                                   status in a `// EXIT: N` line) and print exactly
+#                                   NAME.metron-stderr on stderr
+#   golden.sh samples METRONC DIR   every DIR/*.metron must check with exit 0 and print
+#                                   exactly NAME-ast.txt / NAME-nfir.txt for --emit=ast|nfir
+#                                   (and NAME.metron-stderr when it warns)
+#
+# Extra arguments for a case go on a `// ARGS: ...` line in the .metron file. Commands run
+# inside DIR with the bare file name, so paths in diagnostics are stable.
+# METRONC_REPLACE=1 rewrites the expected files instead of comparing (review the diff!).
+set -u
+mode=$1 metronc=$(realpath "$2") dir=$3
+cd "$dir" || exit 2
+fail=0 count=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+compare() { # expected-file actual-file case-name
+  if [ "${METRONC_REPLACE:-0}" = 1 ]; then
+    if [ -s "$2" ]; then cp "$2" "$1"; else rm -f "$1"; fi
+    return 0
+  fi
+  if [ ! -s "$2" ] && [ ! -e "$1" ]; then return 0; fi
+  if [ ! -e "$1" ]; then echo "FAIL $3: no expected file $1; output was:"; cat "$2"; return 1; fi
+  if ! diff -u "$1" "$2" > "$tmp/diff"; then echo "FAIL $3: output differs from $1:"; cat "$tmp/diff"; return 1; fi
+  return 0
+}
+
+for f in *.metron; do
+  [ -e "$f" ] || continue
+  count=$((count + 1))
+  name=${f%.metron}
+  args=$(sed -n 's|^// ARGS: ||p' "$f" | head -1)
+  want=$(sed -n 's|^// EXIT: ||p' "$f" | head -1)
+  if [ "$mode" = errors ]; then
+    want=${want:-1}
+    # shellcheck disable=SC2086
+    "$metronc" check --color=never $args "$f" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    if [ "$rc" != "$want" ]; then echo "FAIL $f: exit $rc, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); continue; fi
+    compare "$f-stderr" "$tmp/err" "$f" || fail=$((fail + 1))
+  else
+    ok=1
+    for stage in ast nfir; do
+      # shellcheck disable=SC2086
+      "$metronc" check --color=never $args --emit=$stage "$f" > "$tmp/out" 2> "$tmp/err"; rc=$?
+      if [ "$rc" != "${want:-0}" ]; then echo "FAIL $f: exit $rc for --emit=$stage"; cat "$tmp/err"; ok=0; break; fi
+      compare "$name-$stage.txt" "$tmp/out" "$f --emit=$stage" || ok=0
+    done
+    [ $ok = 1 ] && { compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0; }
+    [ $ok = 1 ] || fail=$((fail + 1))
+  fi
+done
+if [ "$count" = 0 ]; then echo "no test cases in $dir"; exit 1; fi
+echo "golden $mode: $((count - fail)) passed, $fail failed"
+[ $fail = 0 ]
