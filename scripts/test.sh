@@ -19,7 +19,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
 echo "== benchmarks (Release)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
   || { cat build.configure.log; exit 1; }
 ninja -C build -j "$jobs" metronc bench_check
 build/tests/bench_check "${METRON_DATA_DIR:-$root/../shared/data}" 7

@@ -439,7 +439,7 @@ bool ShadowFinder::samplesCovered(size_t j) const {
 
 bool ShadowFinder::unionCover(size_t j, std::vector<size_t> &by) {
   // Cheap rejections first: both extreme corners of j must lie in some earlier rule.
-  uint64_t corner[ir::kNumFields];
+  uint64_t corner[ir::kNumFields] = {}; // only the first slots_ entries are used
   for (size_t k = 0; k < slots_; ++k) corner[k] = iv(j)[k].lo;
   if (!pointCovered(j, corner)) return false;
   for (size_t k = 0; k < slots_; ++k) corner[k] = iv(j)[k].hi;
