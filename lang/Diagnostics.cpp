@@ -243,6 +243,22 @@ std::string DiagnosticEngine::toSarif(const std::string &toolVersion) const {
   return root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+std::string printable(std::string_view s, size_t maxLen) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < maxLen; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  if (s.size() > maxLen) out += "...";
+  return out;
+}
+
 [[noreturn]] void internalError(const char *file, int line, const char *cond, const std::string &msg) {
   fprintf(stderr, "metronc: internal compiler error: %s:%d: %s (%s)\nplease report this bug with the input that caused it\n",
           file, line, msg.c_str(), cond);

@@ -109,6 +109,10 @@ private:
   bool limitReached_ = false;
 };
 
+/// A copy of \p s that is safe inside a message: control and non-ASCII bytes become \xNN, and
+/// text beyond \p maxLen bytes is cut and marked with "...".
+std::string printable(std::string_view s, size_t maxLen = 40);
+
 /// Thrown by METRON_INTERNAL_ASSERT: a compiler bug, never a user error.
 [[noreturn]] void internalError(const char *file, int line, const char *cond, const std::string &msg);
 #define METRON_INTERNAL_ASSERT(c, msg)                                                            \

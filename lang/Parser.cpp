@@ -116,17 +116,7 @@ public:
       std::string bad = msg;
       size_t q = msg.find("at: '");
       if (q != std::string::npos) bad = msg.substr(q + 5, msg.size() - q - 6);
-      std::string shown;
-      for (unsigned char c : bad) {
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\x%02x", c);
-          shown += buf;
-        } else {
-          shown += char(c);
-        }
-      }
-      report(r, "unexpected character '" + shown + "'");
+      report(r, "unexpected character '" + printable(bad, 16) + "'");
     }
   }
   void setLexStart(size_t cp) { lexStart_ = cp; }

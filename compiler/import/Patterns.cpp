@@ -15,6 +15,7 @@
 ///
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/import/Import.h"
+#include "compiler/import/ReaderUtil.h"
 
 #include <charconv>
 #include <cstdio>
@@ -24,25 +25,11 @@
 namespace metron {
 namespace {
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+using import::isBlank;
+using import::isDigit;
+using import::shown;
 
-/// A printable, length-capped copy of \p s for use inside a message.
-std::string shown(std::string_view s) {
-  const size_t maxLen = 40;
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < maxLen; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  if (s.size() > maxLen) out += "...";
-  return out;
-}
+
 
 constexpr const char *kFlagLetters = "ismHOVW8PLCQ";
 

@@ -114,12 +114,13 @@ public:
           auto it = outUse.find(key);
           if (it != outUse.end()) {
             const ChainEdge &first = edges[it->second];
-            if (first.to != *node) {
+            if (first.to != *node || first.toPort != inPort) {
               const ChainNode &from = c.nodes[prev];
               std::string what = from.kind == ChainNode::Ingress ? "ingress port '" + from.name + "'"
                                                                  : "output '" + prevPort + "' of '" + from.name + "'";
               auto *d = d_.report(DiagKind::DuplicateConnection, e.range,
-                                  what + " is already connected to '" + c.nodes[first.to].name + "'");
+                                  what + " is already connected to '" + c.nodes[first.to].name +
+                                      (first.toPort.empty() || first.toPort == "in" ? "" : "." + first.toPort) + "'");
               d_.note(d, first.range, "first connected here");
               d_.note(d, {}, "to send packets to several NFs, branch with rules or use distinct output ports");
               ok = false;
@@ -298,7 +299,10 @@ private:
           auto *d = d_.report(DiagKind::UnknownName, r.range,
                               "in_port '" + p + "' is not an ingress port of chain '" + c.name + "', which uses NF '" + n.name + "'");
           std::string cl2 = closestName(p, ingresses);
-          d_.note(d, c.nameRange, cl2.empty() ? "chain '" + c.name + "' is declared here" : "did you mean '" + cl2 + "'?");
+          SourceRange where = c.nameRange;
+          for (const auto &in : c.nodes)
+            if (in.kind == ChainNode::Ingress && in.name == cl2) where = in.range;
+          d_.note(d, where, cl2.empty() ? "chain '" + c.name + "' is declared here" : "did you mean '" + cl2 + "'?");
         }
       }
     }

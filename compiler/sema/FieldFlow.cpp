@@ -32,7 +32,10 @@ namespace {
 struct Write {
   const Element *element;
   const NF *nf;
-  bool operator<(const Write &o) const { return element < o.element; }
+  SourceRange range; ///< the statement or rule action that writes
+  bool operator<(const Write &o) const {
+    return element != o.element ? element < o.element : range.begin.offset < o.range.begin.offset;
+  }
 };
 
 struct State {
@@ -98,7 +101,7 @@ private:
       State w = s;
       // Conditional: the rule rewrites only the packets it matches, so an earlier write of the
       // field still matters for the others and is not dead.
-      for (const auto &as : a.assigns) write(w, e, nf, as.field, /*uncond=*/false);
+      for (const auto &as : a.assigns) write(w, e, nf, as.field, /*uncond=*/false, a.range);
       addTo(next, port, w);
       return;
     }
@@ -126,7 +129,7 @@ private:
         case ElementKind::Lookup: {
           const auto &l = static_cast<const Lookup &>(*e);
           State hit = s;
-          write(hit, *e, nf, FieldId::EthDst, l.miss.kind == Action::Deny);
+          write(hit, *e, nf, FieldId::EthDst, l.miss.kind == Action::Deny, e->range);
           addTo(next, "out", hit);
           for (const auto &[iface, p] : l.portOf) addTo(next, p, hit);
           action(l.miss, port, s, *e, nf, next);
@@ -140,7 +143,7 @@ private:
         }
         default: {
           State w = s;
-          for (FieldId f : e->writes().list()) write(w, *e, nf, f, unconditional(*e));
+          for (FieldId f : e->writes().list()) write(w, *e, nf, f, unconditional(*e), e->range);
           addTo(next, port, w);
           break;
         }
@@ -162,24 +165,26 @@ private:
     }
   }
 
-  void write(State &s, const Element &e, const NF &nf, FieldId f, bool uncond) {
-    Write me{&e, &nf};
+  void write(State &s, const Element &e, const NF &nf, FieldId f, bool uncond, SourceRange at) {
+    Write me{&e, &nf, at};
     auto &pend = s.pending[size_t(f)];
     if (uncond) {
       for (const Write &w : pend)
         if (w.element != &e) warnConflict(w, me, f);
       pend.clear();
+      // The field no longer holds what a stateful NF wrote: later reads do not depend on it.
+      s.stateful[size_t(f)].clear();
     }
     pend.insert(me);
     if (e.stateful()) s.stateful[size_t(f)].insert(me);
   }
 
   void warnConflict(const Write &first, const Write &second, FieldId f) {
-    if (!reported_.insert({first.element, second.element, size_t(f)}).second) return;
-    auto *d = d_.report(DiagKind::ConflictingWrite, first.element->range,
+    if (!reported_.insert({first.element, second.element, size_t(f) + 1000 * first.range.begin.offset}).second) return;
+    auto *d = d_.report(DiagKind::ConflictingWrite, first.range,
                         std::string(fieldInfo(f).name) + " written by '" + first.nf->name + "' is overwritten by '" +
                             second.nf->name + "' before anything reads it");
-    d_.note(d, second.element->range, "overwritten here");
+    d_.note(d, second.range, "overwritten here");
   }
 
   void warnStatefulRead(const Element &reader, const NF &nf, FieldId f, const Write &w) {
@@ -187,7 +192,7 @@ private:
     auto *d = d_.report(DiagKind::ReadAfterStatefulWrite, reader.range,
                         "'" + nf.name + "' reads " + fieldInfo(f).name + " after stateful NF '" + w.nf->name +
                             "' rewrote it; this check cannot be offloaded");
-    d_.note(d, w.element->range, std::string(fieldInfo(f).name) + " rewritten here");
+    d_.note(d, w.range, std::string(fieldInfo(f).name) + " rewritten here");
   }
 
   DiagnosticEngine &d_;

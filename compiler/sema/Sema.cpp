@@ -339,7 +339,7 @@ private:
       failed_.insert(imp->name);
     } else {
       FileID original = id;
-      if (imp->every > 1) id = sampleLines(id, imp->every);
+      if (imp->every > 1) id = sampleLines(id, imp->every, imp->kind);
       imp->file = id;
       size_t first = d_.diagnostics().size();
       bool ok = false;
@@ -355,25 +355,32 @@ private:
     m_.addImport(std::move(imp));
   }
 
-  /// `every N`: a copy of the file in which only lines 1, N+1, 2N+1… keep their text (the
-  /// others are blanked, so line numbers and columns stay those of the real file). A line that
-  /// starts with a blank continues the entry above (Cisco ECMP next hops) and goes with it.
-  FileID sampleLines(FileID id, uint32_t every) {
+  /// `every N`: a copy of the file in which only entry lines 1, N+1, 2N+1… keep their text (the
+  /// others are blanked, so line numbers and columns stay those of the real file). Blank lines,
+  /// '#' comments and a route table's "Prefix ..." header are not entries and are always kept.
+  /// In a route table a line that starts with a blank continues the entry above (Cisco ECMP
+  /// next hops) and goes with it.
+  FileID sampleLines(FileID id, uint32_t every, Import::Kind kind) {
     const std::string &t = sm_.file(id).text;
     std::string out;
     out.reserve(t.size() / every + t.size() / 40);
     bool keepEntry = false;
-    uint64_t line = 0;
+    uint64_t entry = 0;
     for (size_t b = 0; b < t.size();) {
       size_t e = t.find('\n', b);
       if (e == std::string::npos) e = t.size();
-      bool continuation = e > b && (t[b] == ' ' || t[b] == '\t');
-      bool keep = continuation ? keepEntry : (line % every == 0);
-      if (!continuation) keepEntry = keep;
+      size_t f = t.find_first_not_of(" \t\r", b);
+      bool empty = f == std::string::npos || f >= e;
+      bool comment = !empty && t[f] == '#';
+      bool header = kind == Import::Routes && !empty && t.compare(f, 6, "Prefix") == 0;
+      bool continuation = kind == Import::Routes && !empty && f > b;
+      bool keep;
+      if (empty || comment || header) keep = true;
+      else if (continuation) keep = keepEntry;
+      else keep = keepEntry = (entry++ % every == 0);
       if (keep) out.append(t, b, e - b);
       if (e < t.size()) out += '\n';
       b = e + 1;
-      ++line;
     }
     return sm_.addBuffer(sm_.file(id).path, std::move(out));
   }
@@ -480,6 +487,7 @@ private:
     Classifier *open = nullptr; // the rule list being filled by consecutive rule statements
     Blackbox *bb = nullptr;
     bool sawInputs = false, sawOutputs = false;
+    std::set<std::string> declaredInputs, declaredOutputs; // by input / output statements
     for (const auto &s : decl.stmts) {
       bool isRuleStmt = s.kind == ast::Stmt::Rule || s.kind == ast::Stmt::Rules || s.kind == ast::Stmt::Default;
       // Port declarations do not end a rule list; every other statement does.
@@ -592,7 +600,15 @@ private:
         if (!seen && (s.kind == ast::Stmt::Inputs || nf->blackbox)) ports.clear();
         seen = true;
         for (const auto &n : s.names) {
-          if (std::find(ports.begin(), ports.end(), n.text) != ports.end() && !(n.text == "out" && !nf->blackbox)) {
+          bool isOutput = s.kind == ast::Stmt::Outputs;
+          if (isOutput && n.text == "in") {
+            d_.report(DiagKind::BadValue, n.range, "'in' is the NF's input; an output port needs another name");
+            continue;
+          }
+          // Declaring a port twice is an error; declaring one that a branch or port map already
+          // created is fine (`output` documents it).
+          std::set<std::string> &declared = isOutput ? declaredOutputs : declaredInputs;
+          if (!declared.insert(n.text).second) {
             d_.report(DiagKind::Redefinition, n.range, "port '" + n.text + "' is declared twice");
             continue;
           }
@@ -755,7 +771,10 @@ private:
     if (toScalar(FieldId::IpSrc, s.values[0], addr)) e->address = uint32_t(addr);
     else ok = false;
     FieldMatch ports;
-    if (!toMatch(FieldId::TpSrc, s.values[1], ports)) {
+    if (s.values[1].kind != ast::Value::Int) {
+      d_.report(DiagKind::BadValue, s.values[1].range, "napt ports must be a range lo-hi, not '" + s.values[1].str() + "'");
+      ok = false;
+    } else if (!toMatch(FieldId::TpSrc, s.values[1], ports)) {
       ok = false;
     } else if (ports.kind != FieldMatch::Range) {
       d_.report(DiagKind::BadValue, s.values[1].range, "napt ports must be a range lo-hi, not '" + s.values[1].str() + "'");
@@ -815,6 +834,10 @@ private:
     auto u = units.find(s.name.text);
     if (u == units.end()) {
       d_.report(DiagKind::UnknownKind, s.name.range, "unknown rate unit '" + s.name.text + "'; expected bps, kbps, mbps, gbps, pps, kpps or mpps");
+      ok = false;
+    } else if (ok && n > (u->second.first ? 10000000000ull : 10000000000000ull) / u->second.second) {
+      d_.report(DiagKind::BadRange, v.range, "rate " + v.a + " " + s.name.text + " is beyond " +
+                                                 (u->second.first ? "10 Gpps" : "10 Tbps"));
       ok = false;
     } else {
       e->packets = u->second.first;

@@ -309,6 +309,10 @@ struct MalformedCase {
   const char *expected; ///< "line:col: message"
 };
 
+/// gtest prints the case (instead of its bytes) when it fails.
+void PrintTo(const MalformedCase &c, std::ostream *os) { *os << "expects \"" << c.expected << "\""; }
+std::string caseName(const ::testing::TestParamInfo<MalformedCase> &info) { return "case" + std::to_string(info.index); }
+
 class ClassBenchMalformed : public ::testing::TestWithParam<MalformedCase> {};
 
 TEST_P(ClassBenchMalformed, ExactMessage) {
@@ -357,7 +361,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "2:42: missing the protocol at the end of the rule"},
         MalformedCase{GOOD "@10.0.0.0/8\n", "2:12: missing the destination prefix at the end of the rule"},
         MalformedCase{GOOD "@10.0.0.0/8 0.0.0.0/0 0 : 65535 0 : 65535 0x00/0x00 0x0000/0x0000\n",
-                      "2:53: unexpected text '0x0000/0x0000' after the protocol (this file has no flags column)"}));
+                      "2:53: unexpected text '0x0000/0x0000' after the protocol (this file has no flags column)"}),
+    caseName);
 
 class ClassBenchFlagsMalformed : public ::testing::TestWithParam<MalformedCase> {};
 
@@ -384,7 +389,8 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{GOODF "@1.2.3.0/24\t0.0.0.0/0\t0 : 65535\t80 : 80\t0x06/0xFF\n",
                       "2:50: missing the flags column (0xVVVV/0xMMMM) at the end of the rule"},
         MalformedCase{GOODF "@1.2.3.0/24\t0.0.0.0/0\t0 : 65535\t80 : 80\t0x06/0xFF\t0x1000/0x1000\tjunk\n",
-                      "2:65: unexpected text 'junk' after the flags"}));
+                      "2:65: unexpected text 'junk' after the flags"}),
+    caseName);
 
 TEST(ClassBench, ErrorRangeCoversTheBadToken) {
   Env env;

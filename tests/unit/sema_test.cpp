@@ -135,3 +135,45 @@ TEST(Sema, FieldFlowFollowsOutputPorts) {
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0], "conflicting-write: ip.dscp written by 'slowpath' is overwritten by 'after' before anything reads it");
 }
+
+TEST(Sema, EveryNKeepsACiscoHeaderAndComments) {
+  // The header line is not an entry: sampling must keep it, or the file reads as another format.
+  auto full = check("import routes \"" + kData + "routing/stanford_backbone/bbra_rtr_route.txt\" as r;\n"
+                    "nf f { lookup ip.dst in r; }\nchain c { in p -> f -> out q; }\n");
+  auto half = check("import routes \"" + kData + "routing/stanford_backbone/bbra_rtr_route.txt\" as r every 2;\n"
+                    "nf f { lookup ip.dst in r; }\nchain c { in p -> f -> out q; }\n");
+  ASSERT_FALSE(full->diags->hasErrors());
+  ASSERT_FALSE(half->diags->hasErrors()) << half->messages()[0];
+  EXPECT_EQ(half->module->imports[0]->format, full->module->imports[0]->format);
+  const auto &all = full->module->imports[0]->routes, &some = half->module->imports[0]->routes;
+  EXPECT_NEAR(double(some.size()), all.size() / 2.0, all.size() * 0.05);
+  EXPECT_EQ(some[0].line, all[0].line);
+}
+
+TEST(Sema, ValueLimitsOfStatements) {
+  auto c = check("nf a stateful { ratelimit 1099511627776 gbps; napt ip.src to 1.2.3.4 ports 0x0400/0xfc00; }\n"
+                 "nf b { rule branch x tcp; default allow; output in, x; }\n"
+                 "chain ch { in p0 -> a -> b -> out p1; b.x -> out p2; }\n");
+  auto m = c->messages();
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0], "bad-range: rate 1099511627776 gbps is beyond 10 Tbps");
+  EXPECT_EQ(m[1], "bad-value: napt ports must be a range lo-hi, not '0x0400/0xfc00'");
+  EXPECT_EQ(m[2], "bad-value: 'in' is the NF's input; an output port needs another name"); // `output x` after `branch x` is fine
+}
+
+TEST(Sema, OneOutputCannotFeedTwoInputsOfABlackbox) {
+  auto c = check("nf a { dec ip.ttl; }\nnf bb blackbox { device \"mbox\"; input i1, i2; output o; }\n"
+                 "chain ch { in p0 -> a -> bb.i1; a -> bb.i2; bb.o -> out p1; }\n");
+  auto m = c->messages();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0], "duplicate-connection: output 'out' of 'a' is already connected to 'bb.i1'");
+}
+
+TEST(Sema, StatelessOverwriteEndsTheStatefulDependency) {
+  auto c = check("nf n stateful { napt ip.src to 1.2.3.4 ports 1024-2047; }\nnf s { set ip.src = 9.9.9.9; }\n"
+                 "nf acl { rule deny src 9.9.9.9; default allow; }\n"
+                 "chain ch { in p0 -> n -> s -> acl -> out p1; }\n");
+  auto m = c->messages();
+  ASSERT_EQ(m.size(), 1u); // napt's write is dead, but acl no longer depends on napt
+  EXPECT_EQ(m[0], "conflicting-write: ip.src written by 'n' is overwritten by 's' before anything reads it");
+}
