@@ -72,6 +72,26 @@ FileID SourceManager::readFile(const std::string &path, uint64_t maxBytes, std::
   return addBuffer(path, std::move(text));
 }
 
+FileID SourceManager::readStdin(const std::string &name, uint64_t maxBytes, std::string &reason) {
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      reason = strerror(errno);
+      return 0;
+    }
+    if (n == 0) break;
+    text.append(buf, size_t(n));
+    if (text.size() > maxBytes) {
+      reason = "too large (over " + mib(maxBytes) + ")";
+      return 0;
+    }
+  }
+  return addBuffer(name, std::move(text));
+}
+
 FileID SourceManager::addBuffer(const std::string &path, std::string text) {
   auto f = std::make_unique<File>();
   f->path = path;

@@ -59,7 +59,10 @@ public:
   /// "too large (50.0 MiB, limit 8.0 MiB)". Callers say "cannot read 'PATH': REASON".
   FileID readFile(const std::string &path, uint64_t maxBytes, std::string &reason);
 
-  /// Registers in-memory text (tests, the fuzzer, stdin).
+  /// Reads all of standard input (at most \p maxBytes) as a file called \p name.
+  FileID readStdin(const std::string &name, uint64_t maxBytes, std::string &reason);
+
+  /// Registers in-memory text (tests, the fuzzer).
   FileID addBuffer(const std::string &path, std::string text);
 
   const File &file(FileID id) const { return *files_.at(id - 1); }

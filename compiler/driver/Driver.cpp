@@ -30,7 +30,9 @@ using Clock = std::chrono::steady_clock;
 struct PassTimer {
   std::vector<std::pair<std::string, double>> times;
   void add(const std::string &name, Clock::time_point start) {
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    addMs(name, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  void addMs(const std::string &name, double ms) {
     for (auto &[n, t] : times)
       if (n == name) { t += ms; return; }
     times.push_back({name, ms});
@@ -94,11 +96,13 @@ int runCheck(const CheckOptions &o) {
     }
   }
   PassTimer timer;
+  semaOpts.onPassTime = [&](const char *pass, double ms) { timer.addMs(std::string("sema: ") + pass, ms); };
   std::string emitted;
   for (const auto &path : o.files) {
     auto t0 = Clock::now();
     std::string err;
-    FileID id = sm.readFile(path, semaOpts.limits.maxSourceBytes, err);
+    FileID id = path == "-" ? sm.readStdin("<stdin>", semaOpts.limits.maxSourceBytes, err)
+                            : sm.readFile(path, semaOpts.limits.maxSourceBytes, err);
     timer.add("read", t0);
     if (!id) {
       bool tooLarge = err.rfind("too large", 0) == 0;
@@ -111,7 +115,7 @@ int runCheck(const CheckOptions &o) {
     if (!ast) continue;
     t0 = Clock::now();
     auto module = analyze(*ast, sm, diags, semaOpts);
-    timer.add("sema (resolve, imports, chains, field flow, shadowed rules)", t0);
+    (void)t0;
     if (diags.hasErrors()) continue;
     if (o.emit == "ast") emitted += ast::printAST(*ast, sm);
     else if (o.emit == "nfir") emitted += ir::printModule(*module, sm);
@@ -144,7 +148,7 @@ int runMetronc(int argc, char **argv) {
 
   CheckOptions co;
   CLI::App *check = app.add_subcommand("check", "Parse and check .metron files; exit 0 when there are no errors, 1 when there are, 2 on usage errors");
-  check->add_option("files", co.files, "Input .metron files (each is checked as its own module)");
+  check->add_option("files", co.files, "Input .metron files (each is checked as its own module); - reads standard input");
   check->add_option("--format", co.format, "Diagnostic output: text on stderr, or json / sarif (SARIF 2.1.0) on stdout")
       ->check(CLI::IsMember({"text", "json", "sarif"}))
       ->capture_default_str();

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <set>
 
 namespace metron {
@@ -58,8 +59,10 @@ public:
     baseDir_ = slash == std::string::npos ? "" : p.substr(0, slash + 1);
   }
 
-  void run() {
+  void loadImports() {
     for (const auto &i : file_.imports) loadImport(i);
+  }
+  void resolveNFs() {
     for (const auto &n : file_.nfs) resolveNF(n);
   }
 
@@ -870,16 +873,23 @@ std::unique_ptr<Module> analyze(const ast::File &file, SourceManager &sm, Diagno
   auto m = std::make_unique<Module>();
   unsigned errorsBefore = diags.numErrors(); // the engine may be shared by several files
   Resolver r(file, sm, diags, *m, opts);
-  r.run();
+  auto timed = [&](const char *name, auto &&pass) {
+    auto t0 = std::chrono::steady_clock::now();
+    pass();
+    if (opts.onPassTime)
+      opts.onPassTime(name, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  };
+  timed("imports (read and parse data files)", [&] { r.loadImports(); });
+  timed("resolve (names, values, statements)", [&] { r.resolveNFs(); });
   if (diags.errorLimitReached()) return m;
   // Chain graphs are checked even after resolve errors: they are independent of values, and
   // a user fixing a file wants both lists at once.
-  buildChainGraphs(file, *m, diags);
+  timed("chain graphs", [&] { buildChainGraphs(file, *m, diags); });
   r.reportUnusedImports();
   // The warning passes assume a well-formed module.
   if (diags.numErrors() == errorsBefore) {
-    checkFieldFlow(*m, diags);
-    reportShadowedRules(*m, diags, opts);
+    timed("field flow", [&] { checkFieldFlow(*m, diags); });
+    timed("shadowed rules", [&] { reportShadowedRules(*m, diags, opts); });
   }
   return m;
 }

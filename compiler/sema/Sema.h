@@ -20,6 +20,7 @@
 #include "lang/AST.h"
 #include "lang/Diagnostics.h"
 
+#include <functional>
 #include <memory>
 
 namespace metron {
@@ -30,6 +31,8 @@ struct SemaOptions {
   unsigned shadowNotes = 5;
   /// Report every shadowed imported rule as its own warning instead of one summary per set.
   bool listAllShadowed = false;
+  /// Called after each pass with its name and wall time (--time-passes).
+  std::function<void(const char *pass, double ms)> onPassTime;
 };
 
 /// Runs passes 1–4 on one parsed file. Returns the module even when there were errors (so

@@ -81,8 +81,13 @@ assert reg["startLine"] == 1 and reg["startColumn"] == 31, reg
 P
 then pass=$((pass + 1)); else echo "FAIL sarif: bad document"; cat "$tmp/out"; fail=$((fail + 1)); fi
 
-# --time-passes prints a table on stderr.
-expect time-passes 0 "$metronc" check --time-passes "$tmp/ok.metron" && contains time-passes "$tmp/err" "pass execution times"
+# --time-passes prints a table on stderr, one row per pass.
+expect time-passes 0 "$metronc" check --time-passes "$tmp/ok.metron" && contains time-passes "$tmp/err" "sema: shadowed rules"
+
+# Standard input, named <stdin> in diagnostics.
+if "$metronc" check - < "$tmp/bad.metron" 2> "$tmp/err"; then echo "FAIL stdin: exit 0"; fail=$((fail + 1)); else
+  contains stdin "$tmp/err" "<stdin>:1:31: error: prefix length 33 is out of range 0..32"; fi
+expect emit-json 2 "$metronc" check --format json --emit ast "$tmp/ok.metron" && contains emit-json "$tmp/err" "cannot be combined"
 
 # Man pages: render without warnings; generated tables match the .def files.
 for page in "$root"/man/*.[1-8]; do
