@@ -65,7 +65,16 @@ void reportShadowedRules(const Module &m, DiagnosticEngine &diags, const SemaOpt
     for (const auto &e : nf->elements) {
       const auto *c = dyn_cast<Classifier>(e.get());
       if (!c || c->rules.size() < 2) continue;
-      std::vector<ShadowedRule> shadowed = findShadowedRules(c->rules);
+      size_t checked = 0;
+      std::vector<ShadowedRule> shadowed = findShadowedRules(c->rules, {}, &checked);
+      if (checked < c->rules.size()) {
+        auto *d = diags.report(DiagKind::AnalysisBudget, c->rules[checked].range,
+                               "shadowed-rule analysis of NF '" + nf->name + "' stopped at its work budget after " +
+                                   std::to_string(checked) + " of " + std::to_string(c->rules.size()) +
+                                   " rules; this rule and the ones after it were not checked");
+        diags.note(d, {}, "the rules give the index nothing to split on (no addresses, or the same ones); "
+                          "shadowed rules among them may go unreported");
+      }
       std::vector<std::vector<const ShadowedRule *>> perSpan(c->importSpans.size());
       for (const auto &s : shadowed) {
         int span = -1;

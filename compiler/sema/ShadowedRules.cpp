@@ -159,6 +159,7 @@ public:
       : rules_(rules), opts_(opts), src_(rules.size()), dst_(rules.size()), pairs_(rules.size()) {}
 
   std::vector<ShadowedRule> run();
+  size_t checked() const { return checked_; }
 
 private:
   void flatten();
@@ -199,6 +200,8 @@ private:
 
   const std::vector<Rule> &rules_;
   const ShadowOptions &opts_;
+  mutable uint64_t work_ = 0; ///< comparisons so far (ShadowOptions::maxWork)
+  size_t checked_ = 0;        ///< rules examined by run()
   size_t slots_ = 0;
   int slotOf_[ir::kNumFields];
   FieldId fieldOfSlot_[ir::kNumFields];
@@ -337,6 +340,7 @@ size_t ShadowFinder::singleCover(size_t j) const {
         if (!b) continue;
         for (uint32_t i : buckets_[*b]) {
           if (i >= best) break;
+          ++work_;
           if (covers(i, j)) {
             best = i;
             break;
@@ -347,6 +351,7 @@ size_t ShadowFinder::singleCover(size_t j) const {
   }
   for (uint32_t i : fallback_) {
     if (i >= best) break;
+    ++work_;
     if (covers(i, j)) best = i;
   }
   return best;
@@ -356,6 +361,7 @@ bool ShadowFinder::pointCovered(size_t j, const uint64_t *pt) const {
   int ss = slotOf_[size_t(FieldId::IpSrc)], ds = slotOf_[size_t(FieldId::IpDst)];
   uint64_t sp = ss < 0 ? 0 : pt[ss], dp = ds < 0 ? 0 : pt[ds];
   auto contains = [&](uint32_t i) {
+    ++work_;
     if (masked_[i]) return false;
     const Interval *a = iv(i);
     for (size_t k = 0; k < slots_; ++k)
@@ -467,6 +473,7 @@ bool ShadowFinder::unionCover(size_t j, std::vector<size_t> &by) {
   candidates_.clear();
   bool tooMany = false;
   auto consider = [&](uint32_t i) {
+    ++work_;
     if (masked_[i] == 0 && overlaps(i, j)) {
       if (candidates_.size() == opts_.maxCandidates)
         tooMany = true;
@@ -569,7 +576,12 @@ std::vector<ShadowedRule> ShadowFinder::run() {
   flatten();
   buildIndex();
   std::vector<size_t> by;
+  checked_ = rules_.size();
   for (size_t j = 1; j < rules_.size(); ++j) {
+    if (work_ > opts_.maxWork) {
+      checked_ = j;
+      break;
+    }
     if (!usable_[j]) continue;
     size_t i = singleCover(j);
     if (i < j) {
@@ -583,9 +595,12 @@ std::vector<ShadowedRule> ShadowFinder::run() {
 
 } // namespace
 
-std::vector<ShadowedRule> findShadowedRules(const std::vector<ir::Rule> &rules, const ShadowOptions &opts) {
+std::vector<ShadowedRule> findShadowedRules(const std::vector<ir::Rule> &rules, const ShadowOptions &opts,
+                                            size_t *checked) {
   ShadowFinder finder(rules, opts);
-  return finder.run();
+  std::vector<ShadowedRule> out = finder.run();
+  if (checked) *checked = finder.checked();
+  return out;
 }
 
 } // namespace metron

@@ -36,10 +36,16 @@ struct ShadowedRule {
 struct ShadowOptions {
   size_t unionBudget = 4096; ///< max boxes kept while subtracting for one rule
   size_t maxCandidates = 256; ///< max overlapping earlier rules considered for union coverage
+  /// Total work (rule-to-rule comparisons) for the whole list. Indexed real rule sets need a
+  /// few per rule; lists the index cannot split (say 200,000 rules on ports only) would go
+  /// quadratic, so the analysis stops at this budget and says where (about a second here).
+  uint64_t maxWork = 200'000'000;
 };
 
-/// Returns the shadowed rules in ascending order of `rule`.
+/// Returns the shadowed rules in ascending order of `rule`. When \p checked is given it receives
+/// how many rules were examined: rules.size(), or less when the work budget ran out (rules from
+/// there on were not checked).
 std::vector<ShadowedRule> findShadowedRules(const std::vector<ir::Rule> &rules,
-                                            const ShadowOptions &opts = {});
+                                            const ShadowOptions &opts = {}, size_t *checked = nullptr);
 
 } // namespace metron

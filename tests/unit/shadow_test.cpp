@@ -541,3 +541,26 @@ TEST(ShadowReal, Acl1SeedUnionNeedsAGenerousBudget) {
   EXPECT_GT(find750(more)->by.size(), 1u);
   expectUnionClaimsHold(rules, more);
 }
+
+// The analysis is bounded: a list the prefix index cannot split (ports only) stops at the work
+// budget, says how far it got, and what it found up to there is still right.
+TEST(ShadowBudget, StopsAndSaysWhere) {
+  std::vector<ir::Rule> rules;
+  for (uint64_t i = 0; i < 3000; ++i) {
+    ir::Rule r;
+    r.matches.push_back(ir::FieldMatch::exact(FieldId::TpDst, i));
+    rules.push_back(r);
+  }
+  rules.push_back(rules[5]); // rule 3000 is shadowed by rule 5
+  size_t checked = 0;
+  auto all = findShadowedRules(rules, {}, &checked);
+  EXPECT_EQ(checked, rules.size());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, 3000u);
+  ShadowOptions tight;
+  tight.maxWork = 100000; // about 450 rules' worth of pairwise comparisons
+  auto some = findShadowedRules(rules, tight, &checked);
+  EXPECT_LT(checked, rules.size());
+  EXPECT_GT(checked, 100u);
+  EXPECT_TRUE(some.empty());
+}
