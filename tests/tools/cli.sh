@@ -89,6 +89,29 @@ if "$metronc" check - < "$tmp/bad.metron" 2> "$tmp/err"; then echo "FAIL stdin: 
   contains stdin "$tmp/err" "<stdin>:1:31: error: prefix length 33 is out of range 0..32"; fi
 expect emit-json 2 "$metronc" check --format json --emit ast "$tmp/ok.metron" && contains emit-json "$tmp/err" "cannot be combined"
 
+# The work budget of the shadowed-rule analysis (a list the prefix index cannot split).
+/usr/bin/python3 -c "
+print('nf f {')
+for i in range(30000): print('  rule allow tcp dport %d;' % i)
+print('  default deny; }')
+print('chain c { in p -> f -> out q; }')" > "$tmp/ports.metron"
+expect budget 0 "$metronc" check "$tmp/ports.metron" && contains budget "$tmp/err" "[analysis-budget]"
+cp "$tmp/err" "$tmp/budget.err"
+
+# Every kind of the catalogue is triggered by some test: the golden error cases, or the runs of
+# this script and of tests/hostile (whose kinds are listed here).
+"$metronc" check --list-diagnostics > "$tmp/kinds"
+covered="$tmp/covered"
+cat "$root"/tests/errors/*.metron-stderr "$tmp/budget.err" > "$covered"
+"$metronc" check "$tmp/nope.metron" 2>> "$covered"                      # io-error
+head -c 9000000 /dev/zero | tr '\0' ' ' > "$tmp/big.metron"
+"$metronc" check "$tmp/big.metron" 2>> "$covered"                       # file-too-large
+while read -r kind _; do
+  tag="[$kind]"
+  [ "$kind" = too-many-errors ] && tag="too many errors emitted"
+  if grep -qF -- "$tag" "$covered"; then pass=$((pass + 1)); else echo "FAIL catalogue: no test triggers '$kind'"; fail=$((fail + 1)); fi
+done < "$tmp/kinds"
+
 # Man pages: render without warnings; generated tables match the .def files.
 for page in "$root"/man/*.[1-8]; do
   if out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$page" 2>&1) && [ -z "$out" ]; then pass=$((pass + 1))
