@@ -15,7 +15,7 @@ case_() {
   # 2 GiB of address space is plenty for a checker; ASan builds need their shadow memory, so the
   # limit applies only when not sanitized.
   ( if [ -z "${METRON_ASAN:-}" ]; then ulimit -v 2097152; fi
-    exec timeout "$secs" "$metronc" check --color=never "$tmp/$name" ) > "$tmp/out" 2> "$tmp/err"
+    exec timeout "$secs" "$metronc" check --color=never "$tmp/$name" ) < /dev/null > "$tmp/out" 2> "$tmp/err"
   local rc=$? end=$(date +%s%N)
   local took=$(( (end - start) / 1000000 ))
   if [ $rc -ne 1 ]; then
