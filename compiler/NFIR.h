@@ -396,6 +396,9 @@ struct Module {
   std::vector<std::unique_ptr<NF>> nfs;
   std::vector<Chain> chains;
   const NF *findNF(const std::string &name) const;
+  NF *findNF(const std::string &name) {
+    return const_cast<NF *>(static_cast<const Module *>(this)->findNF(name));
+  }
   const Import *findImport(const std::string &name) const;
   NF *addNF(std::unique_ptr<NF> nf);
   Import *addImport(std::unique_ptr<Import> imp);

@@ -69,18 +69,21 @@ public:
           }
           node = nodeFor(c, ChainNode::Egress, e.name.text, e.range);
         } else {
-          const NF *nf = m_.findNF(e.name.text);
+          NF *nf = m_.findNF(e.name.text);
           if (!nf) {
-            std::vector<std::string> names;
-            for (const auto &n : m_.nfs) names.push_back(n->name);
             auto *d = d_.report(DiagKind::UnknownName, e.name.range, "unknown NF '" + e.name.text + "'");
-            std::string cl = closestName(e.name.text, names);
-            if (!cl.empty()) d_.note(d, m_.findNF(cl)->nameRange, "did you mean '" + cl + "'?");
+            if (d) { // past the error limit, skip the (linear) search for a suggestion
+              std::vector<std::string> names;
+              for (const auto &n : m_.nfs) names.push_back(n->name);
+              std::string cl = closestName(e.name.text, names);
+              if (!cl.empty()) d_.note(d, m_.findNF(cl)->nameRange, "did you mean '" + cl + "'?");
+            }
+            if (d_.errorLimitReached()) return;
             ok = false;
             hasPrev = false;
             continue;
           }
-          const_cast<NF *>(nf)->used = true;
+          nf->used = true;
           node = nodeFor(c, ChainNode::Instance, e.name.text, e.range);
           c.nodes[*node].nf = nf;
           inPort = nf->inputs.empty() ? "in" : nf->inputs.front();
@@ -106,7 +109,6 @@ public:
               inPort = p;
             }
           }
-          if (first && !e.port && path.steps.size() > 1) outPort = "out";
         }
         if (hasPrev) {
           ChainEdge edge{prev, prevPort, *node, e.range, inPort};

@@ -56,6 +56,11 @@ python3 -c "print('nf a { dec ip.ttl; }\nchain c { in p0 -> ' + ' -> '.join(['a'
 case_ steps-same.metron "output 'out' of 'a' is already connected to 'a'"
 python3 -c "print('chain c { in p0 -> ' + ' -> '.join('n%d' % i for i in range(100000)) + ' -> out p1; }')" > "$tmp/steps-unknown.metron"
 case_ steps-unknown.metron "unknown NF 'n0'"
+# 100,000 unknown steps while 20,000 NFs exist: suggestions must not cost 100,000 x 20,000.
+python3 -c "
+print(''.join('nf n%d { dec ip.ttl; }\n' % i for i in range(20000)))
+print('chain c { in p0 -> ' + ' -> '.join('m%d' % i for i in range(100000)) + ' -> out p1; }')" > "$tmp/steps-unknown-many.metron"
+case_ steps-unknown-many.metron "too many errors emitted (limit 50)"
 # 20,000 declared NFs chained in a line, with a cycle back to the start: large but legal shape.
 python3 -c "
 print('nf n0 { rule branch exit tcp; default allow; }')
