@@ -202,13 +202,23 @@ private:
         }
         const ChainEdge *e = succ[v][idx++];
         if (colour[e->to] == 1) {
-          std::string cyc = c.nodes[e->to].name;
+          std::vector<uint32_t> members;
           bool on = false;
           for (auto &[u, _] : stack) {
             if (u == e->to) on = true;
-            else if (on) cyc += " -> " + c.nodes[u].name;
+            if (on) members.push_back(u);
           }
-          cyc += " -> " + c.nodes[e->to].name;
+          members.push_back(e->to);
+          // Long cycles are abbreviated: the first six NFs, "...", the last two.
+          std::string cyc;
+          for (size_t k = 0; k < members.size(); ++k) {
+            if (members.size() > 10 && k == 6) {
+              cyc += " -> ... (" + std::to_string(members.size() - 8) + " more)";
+              k = members.size() - 3;
+              continue;
+            }
+            cyc += (k ? " -> " : "") + c.nodes[members[k]].name;
+          }
           auto *d = d_.report(DiagKind::ChainCycle, e->range, "chain '" + c.name + "' has a cycle: " + cyc);
           d_.note(d, {}, "chains must be acyclic: a packet may not visit an NF twice");
           cyclic = true;
