@@ -55,7 +55,7 @@ assign      : field=fieldRef '=' value ;
 
 // A match item: a protocol keyword, a shorthand (src/dst/sport/dport), or `field value`.
 matchItem   : proto=('tcp' | 'udp' | 'icmp')            # protoMatch
-            | 'proto' (value | kw=('tcp' | 'udp' | 'icmp')) # protoNumMatch
+            | 'proto' value                             # protoNumMatch
             | 'src' value                               # srcMatch
             | 'dst' value                               # dstMatch
             | 'sport' value                             # sportMatch
@@ -109,9 +109,12 @@ endpoint    : 'in' port=ident                              # ingressEndpoint
             ;
 
 // ---- values ---------------------------------------------------------------------------------
-// A field starts with ID or a protocol keyword (tcp.flags), never with a statement keyword, so a
-// missing ';' before the next statement is reported as such.
-fieldRef    : (ID | 'tcp' | 'udp' | 'icmp') ('.' ident)? ;
+// A field starts with ID, or with a protocol keyword and a dot (tcp.flags), never with a statement
+// keyword, so a missing ';' before the next statement is reported as such, and `tcp udp` stays
+// two protocol matches.
+fieldRef    : ID ('.' ident)?
+            | ('tcp' | 'udp' | 'icmp') '.' ident
+            ;
 // Keywords are reserved only where they start a construct: `ip.src`, `tcp.flags`, `fw.out` work.
 ident       : ID | 'tcp' | 'udp' | 'icmp' | 'proto' | 'src' | 'dst' | 'sport' | 'dport' | 'in' | 'out'
             | 'allow' | 'deny' | 'branch' | 'set' | 'action' | 'default' | 'rule' | 'rules' | 'ports'
@@ -122,7 +125,7 @@ value       : IPV4 ('/' INT)?                           # ipValue
             | MAC                                       # macValue
             | INT ('-' INT)?                            # intValue
             | HEX ('/' HEX)?                            # hexValue
-            | ID                                        # nameValue
+            | (ID | 'tcp' | 'udp' | 'icmp')              # nameValue  // protocol names too: ip.proto tcp
             | STRING                                    # stringValue
             ;
 

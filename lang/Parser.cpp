@@ -5,6 +5,7 @@
 #include "MetronParser.h"
 #include "antlr4-runtime.h"
 
+#include <cctype>
 #include <set>
 
 namespace metron {
@@ -52,7 +53,16 @@ std::string friendlyTokenSet(const std::string &set) {
   }
   bool hasId = false;
   for (auto &i : items) hasId |= (i == "ID");
-  if (hasId && items.size() > 6) return "a name";
+  if (hasId && items.size() > 6) {
+    // A keyword-or-name position: the keywords are just names there, so drop them and keep
+    // the kinds of token (number, address, string…) and punctuation.
+    std::vector<std::string> kept;
+    for (auto &i : items) {
+      bool keyword = i.size() > 2 && i.front() == '\'' && std::isalpha(static_cast<unsigned char>(i[1]));
+      if (!keyword) kept.push_back(i);
+    }
+    items = kept;
+  }
   static const std::map<std::string, std::string> words = {
       {"ID", "a name"}, {"INT", "a number"}, {"IPV4", "an IPv4 address"}, {"STRING", "a string"},
       {"MAC", "a MAC address"}, {"HEX", "a hex number"}, {"<EOF>", "end of file"}};
@@ -235,9 +245,10 @@ public:
     } else if (auto *x = dynamic_cast<P::HexValueContext *>(c)) {
       v.kind = ast::Value::Hex;
       two(x->HEX(0), x->HEX().size() > 1 ? x->HEX(1) : nullptr);
-    } else if (auto *x = dynamic_cast<P::NameValueContext *>(c)) {
-      v.kind = ast::Value::Name;
-      two(x->ID(), nullptr);
+    } else if (dynamic_cast<P::NameValueContext *>(c)) {
+      v.kind = ast::Value::Name; // an identifier, or tcp/udp/icmp as a protocol name
+      v.a = c->getText();
+      v.aRange = range(c);
     } else if (auto *x = dynamic_cast<P::StringValueContext *>(c)) {
       v.kind = ast::Value::String;
       v.a = unquote(x->STRING()->getText());
@@ -271,13 +282,7 @@ public:
       m.keyword = x->proto->getText();
     } else if (auto *x = dynamic_cast<P::ProtoNumMatchContext *>(c)) {
       m.kind = ast::Match::ProtoNum;
-      if (x->value()) {
-        m.value = value(x->value());
-      } else { // `proto tcp`: the keyword as a protocol name
-        m.value.kind = ast::Value::Name;
-        m.value.a = x->kw->getText();
-        m.value.range = m.value.aRange = range(x->kw);
-      }
+      m.value = value(x->value());
     } else if (auto *x = dynamic_cast<P::SrcMatchContext *>(c)) {
       m.kind = ast::Match::Src;
       m.value = value(x->value());

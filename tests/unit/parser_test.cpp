@@ -92,3 +92,18 @@ TEST(Parser, PrintAST) {
             "    Lookup ip.dst in t \"eth0\"->east miss allow <1:8>\n"
             "    Dec ip.ttl <1:62>\n");
 }
+
+TEST(Parser, ProtocolKeywordsAsValues) {
+  // `tcp` alone is a protocol match; after proto or ip.proto it is a protocol name; with a dot
+  // it starts a field; `tcp udp` is two protocol matches (sema rejects matching ip.proto twice).
+  auto p = parse("nf a { rule deny proto tcp; rule deny ip.proto udp; rule deny tcp.flags syn; rule deny tcp udp; }");
+  ASSERT_TRUE(p->file) << p->errors();
+  const auto &s = p->file->nfs[0].stmts;
+  EXPECT_EQ(s[0].matches[0].kind, ast::Match::ProtoNum);
+  EXPECT_EQ(s[0].matches[0].value.a, "tcp");
+  EXPECT_EQ(s[1].matches[0].kind, ast::Match::Field);
+  EXPECT_EQ(s[1].matches[0].value.a, "udp");
+  EXPECT_EQ(s[2].matches[0].field.name, "tcp.flags");
+  ASSERT_EQ(s[3].matches.size(), 2u);
+  EXPECT_EQ(s[3].matches[1].kind, ast::Match::Proto);
+}
