@@ -17,7 +17,7 @@ PKGS=(
   # command line, configuration, serialisation, HTTP
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests
-  googletest libgtest-dev libgmock-dev valgrind python3-scapy tcpdump
+  googletest libgtest-dev libgmock-dev valgrind python3 python3-scapy tcpdump
   # later stages: switch, distributed state, traffic replay, namespaces
   openvswitch-switch openvswitch-common etcd-server etcd-client tcpreplay iproute2
   # documentation checks

@@ -309,8 +309,6 @@ struct MalformedCase {
   const char *expected; ///< "line:col: message"
 };
 
-/// gtest prints the case (instead of its bytes) when it fails.
-void PrintTo(const MalformedCase &c, std::ostream *os) { *os << "expects \"" << c.expected << "\""; }
 std::string caseName(const ::testing::TestParamInfo<MalformedCase> &info) { return "case" + std::to_string(info.index); }
 
 class ClassBenchMalformed : public ::testing::TestWithParam<MalformedCase> {};
