@@ -52,7 +52,18 @@ bool DiagnosticEngine::applyWarningOption(const std::string &opt) {
   return true;
 }
 
+/// Messages quote user text (names, tokens); a hostile file can make that text huge.
+static void capMessage(std::string &m) {
+  const size_t maxBytes = 1024;
+  if (m.size() <= maxBytes) return;
+  size_t cut = maxBytes;
+  while (cut > 0 && (static_cast<unsigned char>(m[cut]) & 0xC0) == 0x80) --cut; // whole UTF-8 characters
+  m.resize(cut);
+  m += "...";
+}
+
 Diagnostic *DiagnosticEngine::report(DiagKind kind, SourceRange range, std::string message) {
+  capMessage(message);
   const DiagKindInfo &info = diagInfo(kind);
   Severity sev = info.defaultSeverity;
   if (sev == Severity::Warning) {

@@ -77,7 +77,8 @@ std::string friendlyTokenSet(const std::string &set) {
 }
 
 std::string friendlyMessage(const std::string &msg, const std::string &tokText) {
-  auto shown = [](const std::string &t) { return t == "<EOF>" ? std::string("end of file") : "'" + t + "'"; };
+  // A token may be a megabyte-long identifier or string: quote at most 40 bytes of it.
+  auto shown = [](const std::string &t) { return t == "<EOF>" ? std::string("end of file") : "'" + printable(t, 40) + "'"; };
   static const std::string mism = "mismatched input ", extra = "extraneous input ", missing = "missing ",
                            noViable = "no viable alternative at input ";
   auto expectingPart = [&](const std::string &m) -> std::string {

@@ -78,3 +78,11 @@ TEST(Diagnostics, LongLinesAreCutAroundTheCaret) {
   size_t src = t.find("\n    ") + 5, caret = t.find("^");
   EXPECT_EQ(t[src + (caret - t.find("\n", src) - 5)], '$'); // the caret sits under the '$'
 }
+
+TEST(Diagnostics, HugeMessagesAreCapped) {
+  SourceManager sm;
+  DiagnosticEngine d(sm);
+  d.report(DiagKind::UnknownName, {}, "unknown NF '" + std::string(1 << 20, 'n') + "'");
+  EXPECT_LE(d.diagnostics()[0].message.size(), 1027u);
+  EXPECT_EQ(d.diagnostics()[0].message.substr(d.diagnostics()[0].message.size() - 3), "...");
+}

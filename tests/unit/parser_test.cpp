@@ -107,3 +107,11 @@ TEST(Parser, ProtocolKeywordsAsValues) {
   ASSERT_EQ(s[3].matches.size(), 2u);
   EXPECT_EQ(s[3].matches[1].kind, ast::Match::Proto);
 }
+
+TEST(Parser, LongTokensAreCutInMessages) {
+  auto p = parse("nf a { dec ip.ttl; } " + std::string(100000, 'x') + " ;");
+  ASSERT_FALSE(p->file);
+  const std::string &m = p->diags->diagnostics()[0].message;
+  EXPECT_LT(m.size(), 200u) << m.substr(0, 200);
+  EXPECT_NE(m.find("xxx..."), std::string::npos);
+}
