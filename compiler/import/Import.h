@@ -11,10 +11,11 @@
 /// Formats (auto-detected per file, documented in man/metron-lang.7, IMPORTS):
 ///  - ClassBench, two forms:
 ///      "classbench-5tuple": `@SRC/len DST/len SPlo : SPhi DPlo : DPhi PROTO/MASK`
-///                            (single spaces; ../shared/data/classbench/pclasseval_song)
-///      "classbench-flags":  the same fields separated by tabs, plus `FLAGS/FMASK` (16-bit hex);
+///                            (../shared/data/classbench/pclasseval_song)
+///      "classbench-flags":  the same fields plus `FLAGS/FMASK` (16-bit hex), tab-separated
 ///                            (../shared/data/classbench/neurocuts)
-///    Rule i (1-based line order) gets importIndex = i. PROTO/MASK 0x00/0x00 is a wildcard;
+///    Fields may be separated by any run of blanks. Rule i (the i-th non-blank, non-comment
+///    line) gets importIndex = i. PROTO/MASK 0x00/0x00 is a wildcard;
 ///    /0xFF is exact. The 16-bit flags column is read the way the neurocuts data uses it: for
 ///    TCP rules the high byte holds the TCP flags (0x0200/0x1200 = tcp.flags 0x02/0x12, SYN
 ///    without ACK); for ICMP rules the high byte is icmp.type and the low byte icmp.code
