@@ -116,15 +116,6 @@ SourceLoc SourceManager::locFor(FileID id, uint32_t offset) const {
   return SourceLoc{id, offset, line, col};
 }
 
-SourceLoc SourceManager::locAt(FileID id, uint32_t line, uint32_t col) const {
-  const File &f = file(id);
-  if (line == 0) line = 1;
-  if (line > f.lineStarts.size()) line = uint32_t(f.lineStarts.size());
-  uint32_t off = f.lineStarts[line - 1] + (col ? col - 1 : 0);
-  if (off > f.text.size()) off = uint32_t(f.text.size());
-  return SourceLoc{id, off, line, col ? col : 1};
-}
-
 std::string_view SourceManager::lineText(FileID id, uint32_t line) const {
   const File &f = file(id);
   if (line == 0 || line > f.lineStarts.size()) return {};

@@ -70,8 +70,6 @@ public:
 
   /// Location of byte \p offset in \p id (line and column computed by binary search).
   SourceLoc locFor(FileID id, uint32_t offset) const;
-  /// Location of (line, col), both 1-based.
-  SourceLoc locAt(FileID id, uint32_t line, uint32_t col) const;
   /// The text of 1-based line \p line, without its newline.
   std::string_view lineText(FileID id, uint32_t line) const;
 

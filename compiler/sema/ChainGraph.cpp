@@ -257,10 +257,6 @@ private:
         d_.report(DiagKind::UnreachableNF, node.range, "egress port '" + node.name + "' in chain '" + c.name + "' is not reachable from any ingress port");
         ok = false;
       }
-      if (node.kind == ChainNode::Ingress && succ[i].empty()) {
-        d_.report(DiagKind::UnconnectedPort, node.range, "ingress port '" + node.name + "' of chain '" + c.name + "' leads nowhere");
-        ok = false;
-      }
       if (node.kind != ChainNode::Instance || !seen[i]) continue;
       for (const auto &p : node.nf->outputs) {
         bool connected = std::any_of(succ[i].begin(), succ[i].end(), [&](const ChainEdge *e) { return e->fromPort == p; });
