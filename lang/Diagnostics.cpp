@@ -62,6 +62,12 @@ static void capMessage(std::string &m) {
   m += "...";
 }
 
+void DiagnosticEngine::note(Diagnostic *d, SourceRange range, std::string message) {
+  if (!d) return;
+  capMessage(message);
+  d->notes.push_back({range, std::move(message)});
+}
+
 Diagnostic *DiagnosticEngine::report(DiagKind kind, SourceRange range, std::string message) {
   capMessage(message);
   const DiagKindInfo &info = diagInfo(kind);

@@ -70,9 +70,7 @@ public:
   /// Reports a diagnostic; returns it so that notes can be attached, or nullptr when it was
   /// suppressed (disabled warning, or past the error limit).
   Diagnostic *report(DiagKind kind, SourceRange range, std::string message);
-  void note(Diagnostic *d, SourceRange range, std::string message) {
-    if (d) d->notes.push_back({range, message.size() > 1024 ? message.substr(0, 1024) + "..." : std::move(message)});
-  }
+  void note(Diagnostic *d, SourceRange range, std::string message);
   /// Attaches a note to every diagnostic reported since index \p first (e.g. "imported here"
   /// on every error a data-file reader reported).
   void noteSince(size_t first, SourceRange range, const std::string &message) {

@@ -155,7 +155,7 @@ int runMetronc(int argc, char **argv) {
   check->add_option("-W", co.warnings,
                     "Warning control: -Werror, -Werror=KIND, -Wno-KIND, -Wno-error=KIND (KIND from --list-diagnostics)")
       ->allow_extra_args(false);
-  check->add_option("-f", co.fflags, "-ferror-limit=N: stop after N errors (default 50, 0 = no limit)")->allow_extra_args(false);
+  check->add_option("-f", co.fflags, "-ferror-limit=N: stop after N errors (default 50; 0 means the maximum, 100000)")->allow_extra_args(false);
   check->add_option("--emit", co.emit, "After a clean check, print a stage: ast (the syntax tree) or nfir (the NF IR)")
       ->check(CLI::IsMember({"ast", "nfir"}));
   check->add_option("--color", co.color, "Colour the text diagnostics: auto (when stderr is a terminal), always, never")

@@ -180,7 +180,7 @@ private:
   }
 
   void warnConflict(const Write &first, const Write &second, FieldId f) {
-    if (!reported_.insert({first.element, second.element, size_t(f) + 1000 * first.range.begin.offset}).second) return;
+    if (!conflictsReported_.insert({first.element, first.range.begin.offset, second.element, f}).second) return;
     auto *d = d_.report(DiagKind::ConflictingWrite, first.range,
                         std::string(fieldInfo(f).name) + " written by '" + first.nf->name + "' is overwritten by '" +
                             second.nf->name + "' before anything reads it");
@@ -188,7 +188,7 @@ private:
   }
 
   void warnStatefulRead(const Element &reader, const NF &nf, FieldId f, const Write &w) {
-    if (!reported_.insert({&reader, w.element, size_t(f) + 100}).second) return;
+    if (!statefulReadsReported_.insert({&reader, w.element, f}).second) return;
     auto *d = d_.report(DiagKind::ReadAfterStatefulWrite, reader.range,
                         "'" + nf.name + "' reads " + fieldInfo(f).name + " after stateful NF '" + w.nf->name +
                             "' rewrote it; this check cannot be offloaded");
@@ -196,7 +196,10 @@ private:
   }
 
   DiagnosticEngine &d_;
-  std::set<std::tuple<const void *, const void *, size_t>> reported_;
+  /// Each warning once, however many paths lead to it: (first write, its offset, overwriter,
+  /// field) and (reader, stateful writer, field).
+  std::set<std::tuple<const Element *, uint32_t, const Element *, FieldId>> conflictsReported_;
+  std::set<std::tuple<const Element *, const Element *, FieldId>> statefulReadsReported_;
 };
 
 } // namespace

@@ -85,4 +85,12 @@ TEST(Diagnostics, HugeMessagesAreCapped) {
   d.report(DiagKind::UnknownName, {}, "unknown NF '" + std::string(1 << 20, 'n') + "'");
   EXPECT_LE(d.diagnostics()[0].message.size(), 1027u);
   EXPECT_EQ(d.diagnostics()[0].message.substr(d.diagnostics()[0].message.size() - 3), "...");
+  // Cut on a character boundary: 'é' is two bytes and must not be split.
+  std::string accents;
+  for (int i = 0; i < 600; ++i) accents += "\xc3\xa9";
+  auto *x = d.report(DiagKind::UnknownName, {}, "y");
+  d.note(x, {}, "x" + accents);
+  const std::string &n = d.diagnostics()[1].notes[0].message;
+  EXPECT_LE(n.size(), 1027u);
+  EXPECT_FALSE(findInvalidUtf8(n)) << "note cut inside a UTF-8 character";
 }
