@@ -86,12 +86,13 @@ int runCheck(const CheckOptions &o) {
       char *end = nullptr;
       unsigned long n = strtoul(f.c_str() + pre.size(), &end, 10);
       if (!end || *end || f.size() == pre.size() || n > 100000) {
-        fprintf(stderr, "metronc check: error: invalid value in '-f%s'\n", f.c_str());
+        fprintf(stderr, "metronc check: error: invalid -ferror-limit value '%s'; expected a number from 0 to 100000\n",
+                f.c_str() + pre.size());
         return 2;
       }
       diags.setErrorLimit(n == 0 ? 100000 : unsigned(n));
     } else {
-      fprintf(stderr, "metronc check: error: unknown option '-f%s'\n", f.c_str());
+      fprintf(stderr, "metronc check: error: unknown option '-f%s'; the only -f option is -ferror-limit=N\n", f.c_str());
       return 2;
     }
   }
