@@ -5,6 +5,7 @@
 #include "MetronParser.h"
 #include "antlr4-runtime.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -62,6 +63,19 @@ std::string friendlyTokenSet(const std::string &set) {
       if (!keyword) kept.push_back(i);
     }
     items = kept;
+  } else if (items.size() > 6) {
+    // The start of a statement or a declaration: name the construct, not twenty keywords.
+    bool statement = std::find(items.begin(), items.end(), "'rule'") != items.end();
+    bool declaration = std::find(items.begin(), items.end(), "'import'") != items.end();
+    if (statement || declaration) {
+      std::vector<std::string> kept;
+      for (auto &i : items) {
+        bool keyword = i.size() > 2 && i.front() == '\'' && std::isalpha(static_cast<unsigned char>(i[1]));
+        if (!keyword) kept.push_back(i);
+      }
+      kept.push_back(statement ? "a statement" : "a declaration (import, nf, chain)");
+      items = kept;
+    }
   }
   static const std::map<std::string, std::string> words = {
       {"ID", "a name"}, {"INT", "a number"}, {"IPV4", "an IPv4 address"}, {"STRING", "a string"},
