@@ -1,0 +1,390 @@
+//===- runtime/packet/Packet.cpp - Parsing frames, writing fields, checksums -----------------===//
+///
+/// \file
+/// The packet model of Packet.h. The parse rules, exactly (n = captured bytes of the frame):
+///
+///  * Ethernet: needs n >= 14; eth.dst and eth.src are the first 12 bytes as 48-bit big-endian
+///    integers. A shorter frame has no field at all (everything reads 0, no payload).
+///  * VLAN: only TPID 0x8100 is a tag, and only the first one: vlan.pcp = TCI >> 13, vlan.id =
+///    TCI & 0xfff, eth.type = the type after the tag (0x8100 again for a double-tagged frame,
+///    which is then not IPv4). 802.1ad (0x88a8) and the old QinQ 0x9100 are not tags: such a
+///    frame is a non-IP frame of that eth.type, so a rule on vlan.id never matches a provider
+///    tag by accident. A 0x8100 frame with fewer than 18 bytes captured has no tag: its
+///    eth.type is 0x8100. eth.type is the 16-bit value as found, also when it is an 802.3
+///    length (< 0x600).
+///  * IPv4: eth.type 0x0800 and at least 20 bytes after L2, version 4, IHL >= 5, the whole
+///    IHL*4-byte header captured, total length >= IHL*4. Anything else is "not IPv4" (ip.* read
+///    0, payload after the L2 header). A total length beyond the captured bytes is still IPv4:
+///    snap-length cuts are normal in real captures, and the bytes alone cannot tell a cut from
+///    a lying length. The datagram ends at min(total length, captured bytes); what follows
+///    (Ethernet padding) belongs to no header and is not payload. ip.dscp = TOS >> 2.
+///  * Fragments: a non-zero fragment offset has no L4 header (tp.*, tcp.flags, icmp.* read 0;
+///    payload right after the IP header). A first fragment (offset 0, MF set) is parsed like
+///    an unfragmented datagram.
+///  * L4, inside the captured datagram: TCP needs its 20-byte header and a data offset
+///    5 <= doff with doff*4 within the datagram's total length (options cut by the snap length
+///    are fine; the payload then starts past the capture and is empty); UDP needs 8 bytes (its
+///    length field is not checked); ICMP needs 4 (type, code, checksum). An incomplete L4
+///    header gives no L4 fields and no payload.
+///
+/// Checksum arithmetic: sums are one's-complement sums of big-endian 16-bit words. A full
+/// checksum is ~fold(sum), so it is never 0xffff for a real header; the incremental update is
+/// RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), which gives exactly the full recomputation when HC
+/// was right (the sum it folds is never zero) and keeps the error of a wrong HC unchanged. UDP
+/// is special (RFC 768): 0 means "no checksum" and stays 0; a computed 0 is sent as 0xffff.
+//===----------------------------------------------------------------------------------------===//
+#include "runtime/packet/Packet.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace metron::pkt {
+
+namespace {
+
+constexpr size_t kEthLen = 14, kVlanLen = 4, kIpMinLen = 20, kTcpMinLen = 20, kUdpLen = 8,
+                 kIcmpLen = 4, kMinFrame = 60;
+constexpr uint16_t kTpidVlan = 0x8100, kTypeIPv4 = 0x0800;
+constexpr uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17;
+
+constexpr unsigned kFieldBits[] = {
+#define FIELD(E, N, B, K, W, D) B,
+#include "compiler/Fields.def"
+#undef FIELD
+};
+static_assert(std::size(kFieldBits) == ir::kNumFields);
+
+uint64_t widthMask(FieldId f) { return (1ull << kFieldBits[size_t(f)]) - 1; } // all fields < 64 bits
+
+uint16_t rd16(const uint8_t *p) { return uint16_t(p[0] << 8 | p[1]); }
+uint32_t rd32(const uint8_t *p) { return uint32_t(rd16(p)) << 16 | rd16(p + 2); }
+uint64_t rd48(const uint8_t *p) { return uint64_t(rd16(p)) << 32 | rd32(p + 2); }
+void wr16(uint8_t *p, uint16_t v) {
+  p[0] = uint8_t(v >> 8);
+  p[1] = uint8_t(v);
+}
+void wr32(uint8_t *p, uint32_t v) {
+  wr16(p, uint16_t(v >> 16));
+  wr16(p + 2, uint16_t(v));
+}
+void wr48(uint8_t *p, uint64_t v) {
+  wr16(p, uint16_t(v >> 32));
+  wr32(p + 2, uint32_t(v));
+}
+
+/// Folds an accumulator of 16-bit words to 16 bits with end-around carry.
+uint16_t fold(uint64_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return uint16_t(s);
+}
+
+/// Adds the big-endian 16-bit words of [p, p+n) to \p s (an odd last byte is padded with 0).
+uint64_t sumBytes(const uint8_t *p, size_t n, uint64_t s = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) s += rd16(p + i);
+  if (n & 1) s += uint64_t(p[n - 1]) << 8;
+  return s;
+}
+
+/// The sum of the TCP/UDP pseudo-header of the IPv4 header at \p ip.
+uint64_t pseudoSum(const uint8_t *ip, uint8_t proto, size_t l4len) {
+  return sumBytes(ip + 12, 8) + proto + l4len;
+}
+
+/// The change of a one's-complement sum when the 16-bit word \p from becomes \p to: ~from + to.
+struct Delta {
+  uint64_t s = 0;
+  void word(uint16_t from, uint16_t to) { s += uint16_t(~from) + uint64_t(to); }
+  void word32(uint32_t from, uint32_t to) {
+    word(uint16_t(from >> 16), uint16_t(to >> 16));
+    word(uint16_t(from), uint16_t(to));
+  }
+};
+
+/// RFC 1624 eqn. 3 on the checksum stored at \p c.
+void applyDelta(uint8_t *c, const Delta &d) { wr16(c, uint16_t(~fold(uint16_t(~rd16(c)) + d.s))); }
+
+/// The same for a UDP checksum: 0 (none) stays 0, a result of 0 is sent as 0xffff. A stored
+/// 0xffff (a computed 0) needs no special case: ~0xffff is 0, and adding 0 or 0xffff to a sum
+/// that is not zero folds to the same value.
+void applyDeltaUdp(uint8_t *c, const Delta &d) {
+  uint16_t hc = rd16(c);
+  if (hc == 0) return;
+  uint16_t n = uint16_t(~fold(uint16_t(~hc) + d.s));
+  wr16(c, n == 0 ? 0xffff : n);
+}
+
+} // namespace
+
+Packet::Packet(const uint8_t *data, size_t len, uint64_t timestampNs, uint16_t inPort)
+    : timestampNs(timestampNs), wireLen(uint32_t(len)), frame_(data, data + len) {
+  setInPort(inPort);
+  parse();
+}
+
+/// Fills the field vector (all 0 but in_port) and the layout of a new packet from its frame.
+void Packet::parse() {
+  auto put = [&](FieldId f, uint64_t v) { fields_[size_t(f)] = v; };
+
+  const uint8_t *b = frame_.data();
+  const size_t n = frame_.size();
+  if (n < kEthLen) return;
+  put(FieldId::EthDst, rd48(b));
+  put(FieldId::EthSrc, rd48(b + 6));
+  uint16_t type = rd16(b + 12);
+  size_t l3 = kEthLen;
+  if (type == kTpidVlan && n >= kEthLen + kVlanLen) {
+    uint16_t tci = rd16(b + 14);
+    layout_.vlan = true;
+    put(FieldId::VlanPcp, tci >> 13);
+    put(FieldId::VlanId, tci & 0xfff);
+    type = rd16(b + 16);
+    l3 += kVlanLen;
+  }
+  put(FieldId::EthType, type);
+  layout_.payload = uint16_t(l3);
+
+  if (type != kTypeIPv4 || n - l3 < kIpMinLen) return;
+  const uint8_t *ip = b + l3;
+  size_t ihl = size_t(ip[0] & 0xf) * 4, totalLen = rd16(ip + 2);
+  if (ip[0] >> 4 != 4 || ihl < kIpMinLen || ihl > n - l3 || totalLen < ihl) return;
+  layout_.ipv4 = true;
+  layout_.l3 = uint16_t(l3);
+  put(FieldId::IpDscp, ip[1] >> 2);
+  put(FieldId::IpTtl, ip[8]);
+  put(FieldId::IpProto, ip[9]);
+  put(FieldId::IpSrc, rd32(ip + 12));
+  put(FieldId::IpDst, rd32(ip + 16));
+
+  const size_t l4 = l3 + ihl;
+  layout_.payload = uint16_t(l4);
+  if ((rd16(ip + 6) & 0x1fff) != 0) {
+    layout_.fragment = true;
+    return;
+  }
+  const size_t avail = std::min(totalLen, n - l3) - ihl; // captured bytes of the IP payload
+  const uint8_t *t = b + l4;
+  switch (ip[9]) {
+  case kProtoTcp: {
+    size_t doff = avail < kTcpMinLen ? 0 : size_t(t[12] >> 4) * 4;
+    if (doff < kTcpMinLen || doff > totalLen - ihl) {
+      layout_.payload = 0;
+      return;
+    }
+    layout_.tcp = true;
+    layout_.payload = uint16_t(l4 + doff);
+    put(FieldId::TcpFlags, t[13]);
+    break;
+  }
+  case kProtoUdp:
+    if (avail < kUdpLen) {
+      layout_.payload = 0;
+      return;
+    }
+    layout_.udp = true;
+    layout_.payload = uint16_t(l4 + kUdpLen);
+    break;
+  case kProtoIcmp:
+    if (avail < kIcmpLen) {
+      layout_.payload = 0;
+      return;
+    }
+    layout_.icmp = true;
+    layout_.payload = uint16_t(l4 + kIcmpLen);
+    put(FieldId::IcmpType, t[0]);
+    put(FieldId::IcmpCode, t[1]);
+    break;
+  default:
+    return;
+  }
+  layout_.l4 = uint16_t(l4);
+  if (layout_.tcp || layout_.udp) {
+    put(FieldId::TpSrc, rd16(t));
+    put(FieldId::TpDst, rd16(t + 2));
+  }
+}
+
+void Packet::pushVlanTag() {
+  uint16_t tci = uint16_t(fields_[size_t(FieldId::VlanPcp)] << 13 | fields_[size_t(FieldId::VlanId)]);
+  const uint8_t tag[kVlanLen] = {uint8_t(kTpidVlan >> 8), uint8_t(kTpidVlan & 0xff), uint8_t(tci >> 8),
+                                 uint8_t(tci)};
+  frame_.insert(frame_.begin() + 12, tag, tag + kVlanLen);
+  wireLen += kVlanLen;
+  layout_.vlan = true;
+  for (uint16_t *off : {&layout_.l3, &layout_.l4, &layout_.payload})
+    if (*off) *off += kVlanLen;
+}
+
+void Packet::set(FieldId f, uint64_t v) {
+  v &= widthMask(f);
+  fields_[size_t(f)] = v;
+  uint8_t *b = frame_.data();
+  // The L4 checksum that covers the pseudo-header and the ports, when the frame has one.
+  auto l4Checksum = [&](const Delta &d) {
+    if (layout_.tcp) applyDelta(b + layout_.l4 + 16, d);
+    if (layout_.udp) applyDeltaUdp(b + layout_.l4 + 6, d);
+  };
+  switch (f) {
+  case FieldId::EthDst:
+  case FieldId::EthSrc:
+    if (frame_.size() >= kEthLen) wr48(b + (f == FieldId::EthDst ? 0 : 6), v);
+    break;
+  case FieldId::VlanId:
+  case FieldId::VlanPcp:
+    if (layout_.vlan) {
+      uint16_t tci = rd16(b + 14);
+      tci = f == FieldId::VlanId ? uint16_t((tci & 0xf000) | v) : uint16_t((tci & 0x1fff) | v << 13);
+      wr16(b + 14, tci);
+    } else if (frame_.size() >= kEthLen) {
+      pushVlanTag(); // the other field of the tag reads 0 on an untagged frame
+    }
+    break;
+  case FieldId::IpSrc:
+  case FieldId::IpDst:
+    if (layout_.ipv4) {
+      uint8_t *ip = b + layout_.l3, *a = ip + (f == FieldId::IpSrc ? 12 : 16);
+      Delta d;
+      d.word32(rd32(a), uint32_t(v));
+      wr32(a, uint32_t(v));
+      applyDelta(ip + 10, d);
+      l4Checksum(d);
+    }
+    break;
+  case FieldId::IpTtl:
+  case FieldId::IpDscp:
+    if (layout_.ipv4) {
+      uint8_t *ip = b + layout_.l3;
+      size_t w = f == FieldId::IpTtl ? 8 : 0; // the word holding ttl|proto or version/ihl|tos
+      uint16_t old = rd16(ip + w);
+      uint16_t now = f == FieldId::IpTtl ? uint16_t(v << 8 | (old & 0xff))
+                                         : uint16_t((old & 0xff03) | v << 2);
+      Delta d;
+      d.word(old, now);
+      wr16(ip + w, now);
+      applyDelta(ip + 10, d);
+    }
+    break;
+  case FieldId::TpSrc:
+  case FieldId::TpDst:
+    if (layout_.tcp || layout_.udp) {
+      uint8_t *p = b + layout_.l4 + (f == FieldId::TpSrc ? 0 : 2);
+      Delta d;
+      d.word(rd16(p), uint16_t(v));
+      wr16(p, uint16_t(v));
+      l4Checksum(d);
+    }
+    break;
+  case FieldId::InPort:
+  case FieldId::EthType:
+  case FieldId::IpProto:
+  case FieldId::TcpFlags:
+  case FieldId::IcmpType:
+  case FieldId::IcmpCode:
+  case FieldId::NumFields:
+    break; // read-only or metadata: the field vector only (see Packet.h)
+  }
+}
+
+const uint8_t *Packet::payload() const { return payloadLen() ? frame_.data() + layout_.payload : nullptr; }
+
+size_t Packet::payloadLen() const {
+  if (!layout_.payload) return 0;
+  size_t end = frame_.size();
+  if (layout_.ipv4) end = std::min(end, size_t(layout_.l3) + rd16(frame_.data() + layout_.l3 + 2));
+  return layout_.payload < end ? end - layout_.payload : 0;
+}
+
+Packet Packet::fromFields(const std::array<uint64_t, ir::kNumFields> &fields, uint64_t timestampNs) {
+  auto val = [&](FieldId f) { return fields[size_t(f)] & widthMask(f); };
+  bool anyIp = val(FieldId::IpSrc) || val(FieldId::IpDst) || val(FieldId::IpProto) || val(FieldId::IpTtl) ||
+               val(FieldId::IpDscp);
+  uint16_t type = uint16_t(val(FieldId::EthType));
+  if (type == 0 && anyIp) type = kTypeIPv4;
+  const uint8_t proto = uint8_t(val(FieldId::IpProto));
+
+  std::vector<uint8_t> f(kEthLen);
+  wr48(f.data(), val(FieldId::EthDst));
+  wr48(f.data() + 6, val(FieldId::EthSrc));
+  if (val(FieldId::VlanId) || val(FieldId::VlanPcp)) {
+    wr16(f.data() + 12, kTpidVlan);
+    f.resize(f.size() + kVlanLen);
+    wr16(f.data() + 14, uint16_t(val(FieldId::VlanPcp) << 13 | val(FieldId::VlanId)));
+  }
+  wr16(f.data() + f.size() - 2, type);
+  if (type == kTypeIPv4) {
+    size_t l4len = proto == kProtoTcp ? kTcpMinLen : proto == kProtoUdp ? kUdpLen : proto == kProtoIcmp ? 8 : 0;
+    size_t l3 = f.size(), l4 = l3 + kIpMinLen;
+    f.resize(l4 + l4len);
+    uint8_t *ip = f.data() + l3, *t = f.data() + l4;
+    ip[0] = 0x45;
+    ip[1] = uint8_t(val(FieldId::IpDscp) << 2);
+    wr16(ip + 2, uint16_t(kIpMinLen + l4len));
+    ip[8] = uint8_t(val(FieldId::IpTtl));
+    ip[9] = proto;
+    wr32(ip + 12, uint32_t(val(FieldId::IpSrc)));
+    wr32(ip + 16, uint32_t(val(FieldId::IpDst)));
+    wr16(ip + 10, uint16_t(~fold(sumBytes(ip, kIpMinLen))));
+    if (proto == kProtoTcp || proto == kProtoUdp) {
+      wr16(t, uint16_t(val(FieldId::TpSrc)));
+      wr16(t + 2, uint16_t(val(FieldId::TpDst)));
+    }
+    if (proto == kProtoTcp) {
+      t[12] = 5 << 4;
+      t[13] = uint8_t(val(FieldId::TcpFlags));
+      wr16(t + 14, 0xffff); // window
+      wr16(t + 16, uint16_t(~fold(sumBytes(t, l4len, pseudoSum(ip, proto, l4len)))));
+    } else if (proto == kProtoUdp) {
+      wr16(t + 4, uint16_t(l4len));
+      uint16_t c = uint16_t(~fold(sumBytes(t, l4len, pseudoSum(ip, proto, l4len))));
+      wr16(t + 6, c == 0 ? 0xffff : c);
+    } else if (proto == kProtoIcmp) {
+      t[0] = uint8_t(val(FieldId::IcmpType));
+      t[1] = uint8_t(val(FieldId::IcmpCode));
+      wr16(t + 2, uint16_t(~fold(sumBytes(t, l4len))));
+    }
+  }
+  if (f.size() < kMinFrame) f.resize(kMinFrame);
+
+  Packet p(f.data(), f.size(), timestampNs);
+  p.fields_ = fields;
+  return p;
+}
+
+bool checksumsValid(const Packet &p, std::string *why) {
+  const Layout &L = p.layout();
+  if (!L.ipv4) return true;
+  const uint8_t *b = p.frame().data(), *ip = b + L.l3;
+  auto fail = [&](const char *what, uint16_t found, uint16_t expected) {
+    if (why) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s checksum is 0x%04x, expected 0x%04x", what, found, expected);
+      *why = buf;
+    }
+    return false;
+  };
+  // Full recomputation with the checksum field counted as 0.
+  auto compute = [](const uint8_t *p, size_t n, size_t csumAt, uint64_t s) {
+    s = sumBytes(p, n, s) - rd16(p + csumAt);
+    return uint16_t(~fold(s));
+  };
+  size_t ihl = size_t(ip[0] & 0xf) * 4, totalLen = rd16(ip + 2);
+  if (uint16_t c = compute(ip, ihl, 10, 0); c != rd16(ip + 10)) return fail("IPv4 header", rd16(ip + 10), c);
+
+  bool whole = (rd16(ip + 6) & 0x3fff) == 0 && L.l3 + totalLen <= p.frame().size(); // MF or offset
+  if (!whole) return true;
+  const uint8_t *t = b + L.l4;
+  size_t l4len = totalLen - ihl; // UDP too: its length field is not trusted over the IP one
+  if (L.tcp) {
+    uint16_t c = compute(t, l4len, 16, pseudoSum(ip, kProtoTcp, l4len));
+    if (c != rd16(t + 16)) return fail("TCP", rd16(t + 16), c);
+  } else if (L.udp && rd16(t + 6) != 0) {
+    uint16_t c = compute(t, l4len, 6, pseudoSum(ip, kProtoUdp, l4len));
+    if (c == 0) c = 0xffff;
+    if (c != rd16(t + 6)) return fail("UDP", rd16(t + 6), c);
+  } else if (L.icmp) {
+    uint16_t c = compute(t, l4len, 2, 0);
+    if (c != rd16(t + 2)) return fail("ICMP", rd16(t + 2), c);
+  }
+  return true;
+}
+
+} // namespace metron::pkt

@@ -1,0 +1,111 @@
+//===- runtime/packet/Packet.h - The packet model: a frame and its field vector -----*- C++ -*-===//
+///
+/// \file
+/// The packet model of the semantic contract (man/metron-lang.7, PACKET MODEL), shared by the
+/// reference interpreter, the synthesized-table executor and `metronc explain`.
+///
+/// A Packet is a frame (bytes) plus its *field vector*: one value per field of Fields.def. The
+/// field vector is authoritative for everything a chain reads:
+///
+///  * parse() fills it from the frame. A field the frame does not have reads as 0 (tp.src of
+///    ICMP, vlan.id of an untagged frame, ip.* of a non-IPv4 frame or of an IPv4 header that is
+///    incomplete or malformed). The exact rules are in Packet.cpp (file comment); in short:
+///    Ethernet needs 14 captured bytes; only TPID 0x8100 is a tag (one; an 802.1ad 0x88a8
+///    frame is a non-IP frame of that type); IPv4 needs the whole IHL*4-byte header captured
+///    with version 4, IHL >= 5 and total length >= IHL*4, and a total length beyond the captured
+///    bytes (a snap-length cut) is still IPv4; a non-first fragment has no L4 fields; TCP needs
+///    its 20-byte header, UDP 8 bytes, ICMP 4 bytes inside the captured part of the datagram.
+///  * set() writes the field vector *and* the frame when the frame has the field, keeping every
+///    checksum correct by incremental update (RFC 1624): IPv4 header checksum, TCP/UDP checksum
+///    (pseudo-header for address changes; a UDP checksum of 0 stays 0). A checksum that was
+///    wrong stays wrong by the same amount.
+///  * Writing a field the frame does not have changes only the field vector: later reads in the
+///    chain see the written value, the frame on the wire is unchanged. Exception: writing
+///    vlan.id or vlan.pcp of an untagged Ethernet frame pushes an 802.1Q tag (TPID 0x8100, the
+///    other of the two fields 0), so the frame grows by 4 bytes; eth.type keeps naming the
+///    inner type.
+///  * The read-only fields of Fields.def (in_port, eth.type, ip.proto, tcp.flags, icmp.type,
+///    icmp.code) can be set() too, but only in the field vector: the frame never changes (in_port
+///    is metadata; the others are never written by a chain, sema rejects it).
+///
+/// in_port is metadata (the index of the chain ingress port), never in the frame.
+//===----------------------------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/NFIR.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace metron::pkt {
+
+using ir::FieldId;
+
+/// Where the headers are in the frame; 0 / false when absent.
+struct Layout {
+  uint16_t l3 = 0;        ///< offset of the IPv4 header (when ipv4)
+  uint16_t l4 = 0;        ///< offset of the TCP/UDP/ICMP header (when tcp/udp/icmp)
+  uint16_t payload = 0;   ///< offset of the payload, 0 when there is none: after the TCP header
+                          ///< and its options, the 8-byte UDP header, the 4-byte ICMP header
+                          ///< (type, code, checksum; the rest of the message is payload); after
+                          ///< the IP header for other protocols and non-first fragments; after
+                          ///< the Ethernet/VLAN header for non-IPv4 frames. None when the frame
+                          ///< is shorter than 14 bytes or the TCP/UDP/ICMP header is incomplete.
+  bool vlan = false;
+  bool ipv4 = false;
+  bool fragment = false;  ///< IPv4 with a non-zero fragment offset (no L4 header in it)
+  bool tcp = false, udp = false, icmp = false; ///< L4 header present and complete
+  bool operator==(const Layout &) const = default;
+};
+
+class Packet {
+public:
+  Packet() = default;
+  /// Copies the frame and parses it; wireLen is \p len (raise it for a frame cut by a snap
+  /// length).
+  Packet(const uint8_t *data, size_t len, uint64_t timestampNs = 0, uint16_t inPort = 0);
+
+  /// Builds a packet from field values alone (for `metronc explain` and trace headers): a
+  /// minimal well-formed frame (Ethernet, optional VLAN, IPv4 when eth.type is 0x0800 or any
+  /// ip.* field is non-zero, TCP/UDP/ICMP by ip.proto) carrying the values it can, and the
+  /// field vector set to exactly \p fields (so tp.src of a proto-0 header keeps its value).
+  static Packet fromFields(const std::array<uint64_t, ir::kNumFields> &fields, uint64_t timestampNs = 0);
+
+  uint64_t get(FieldId f) const { return fields_[size_t(f)]; }
+  /// Writes a field (see the file comment); \p v is truncated to the field's width.
+  void set(FieldId f, uint64_t v);
+  const std::array<uint64_t, ir::kNumFields> &fields() const { return fields_; }
+
+  const std::vector<uint8_t> &frame() const { return frame_; }
+  const Layout &layout() const { return layout_; }
+  /// The payload (see Layout::payload), up to the end of the captured IPv4 datagram (so
+  /// Ethernet padding is not payload) or, for non-IPv4 frames, the end of the frame; nullptr and
+  /// 0 when there is none.
+  const uint8_t *payload() const;
+  size_t payloadLen() const;
+
+  uint64_t timestampNs = 0;
+  /// Length of the packet on the wire (pcap orig_len, grown by a VLAN push); frame().size()
+  /// may be shorter when the capture was cut by a snap length.
+  uint32_t wireLen = 0;
+  uint16_t inPort() const { return uint16_t(fields_[size_t(FieldId::InPort)]); }
+  void setInPort(uint16_t p) { fields_[size_t(FieldId::InPort)] = p; }
+
+private:
+  void parse();
+  void pushVlanTag();
+  std::vector<uint8_t> frame_;
+  std::array<uint64_t, ir::kNumFields> fields_{};
+  Layout layout_;
+};
+
+/// Recomputes every checksum of the frame from scratch and says whether the ones present are
+/// correct, bit for bit (IPv4 header; TCP/UDP/ICMP when the whole datagram was captured and is
+/// not a fragment; a UDP checksum of 0 counts as correct, and a computed UDP checksum of 0 must
+/// be sent as 0xffff). For tests: incremental updates must agree with it. \p why says which
+/// checksum is wrong, with the value found and the value expected.
+bool checksumsValid(const Packet &p, std::string *why = nullptr);
+
+} // namespace metron::pkt
