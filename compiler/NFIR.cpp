@@ -240,9 +240,10 @@ static FieldSet fiveTuple() {
 }
 FieldSet Napt::reads() const { return fiveTuple(); }
 FieldSet Napt::writes() const {
+  // Forward packets get `field` and its port rewritten; packets of the return path get the
+  // other address and port translated back.
   FieldSet s;
-  s.add(field);
-  s.add(field == FieldId::IpSrc ? FieldId::TpSrc : FieldId::TpDst);
+  for (FieldId f : {FieldId::IpSrc, FieldId::TpSrc, FieldId::IpDst, FieldId::TpDst}) s.add(f);
   return s;
 }
 FieldSet Balance::reads() const { return fiveTuple(); }

@@ -9,7 +9,9 @@
 ///
 ///  * A packet is an Ethernet II frame with at most one 802.1Q tag, usually IPv4 with TCP, UDP
 ///    or ICMP. Its fields are listed in Fields.def. A field a packet does not have reads as 0
-///    (tp.src of an ICMP packet, vlan.id of an untagged frame).
+///    (tp.src of an ICMP packet, vlan.id of an untagged frame). Writing such a field leaves the
+///    frame unchanged but later reads see the value (a chain computes on the field vector;
+///    runtime/packet/Packet.h), except vlan.id/vlan.pcp, whose write pushes an 802.1Q tag.
 ///
 ///  * An NF is a sequence of elements, executed in order. Each element may drop the packet, may
 ///    select the NF output port it leaves by (the last selection wins; default "out"), and may
@@ -257,7 +259,8 @@ struct DecTtl : Element {
 };
 
 /// Source (or destination) NAPT: per flow, rewrite the address field to `address` and the
-/// matching transport port to a port from [portLo, portHi]; the return path is translated back.
+/// matching transport port to a port from [portLo, portHi]; the return path is translated back
+/// (so it writes both addresses and both ports).
 struct Napt : Element {
   static constexpr ElementKind Kind = ElementKind::Napt;
   explicit Napt(SourceRange r) : Element(Kind, r) {}

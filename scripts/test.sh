@@ -18,7 +18,7 @@ ninja -C build-asan -j "$jobs"
 echo "== tests (ASan+UBSan)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir build-asan --output-on-failure -j "$jobs" | tee build-asan.ctest.log
+ctest --test-dir build-asan --output-on-failure -j "$jobs" | tee build-asan.ctest.log || true
 summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' build-asan.ctest.log | tail -1)
 total=$(sed -E 's/.* out of ([0-9]+)/\1/' <<< "$summary")
 failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$summary")
@@ -26,7 +26,13 @@ failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$summary")
 echo "== build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
   || { cat build.configure.log; exit 1; }
-ninja -C build -j "$jobs" metronc bench_check
+ninja -C build -j "$jobs" metronc bench_check bench_synth metron-diff
+
+echo "== differential tests at full size (Release): synthesized tables vs the reference interpreter"
+ctest --test-dir build --output-on-failure -j "$jobs" -R '^diff\.' | tee build.diff.log || true
+dsummary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' build.diff.log | tail -1)
+total=$((total + $(sed -E 's/.* out of ([0-9]+)/\1/' <<< "$dsummary")))
+failed=$((failed + $(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$dsummary")))
 
 echo "== hostile inputs (Release, 2 GiB address-space limit)"
 bash tests/hostile/run.sh build/metronc
@@ -35,6 +41,10 @@ total=$((total + 1))
 echo "== benchmarks (Release)"
 build/tests/bench_check "$data" 7
 total=$((total + 1))
+echo
+build/tests/bench_synth "$data" 5
+total=$((total + 1))
 
 echo
 echo "tests: $((total - failed)) passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,53 +1,35 @@
 //===- compiler/driver/Driver.cpp - The metronc command line ----------------------------------===//
 #include "compiler/driver/Driver.h"
+#include "compiler/driver/Commands.h"
 
 #include "compiler/sema/Sema.h"
 #include "lang/Parser.h"
 
-#include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdlib>
 #include <unistd.h>
 
 namespace metron {
 
-namespace {
+void PassTimer::add(const std::string &name, Clock::time_point start) {
+  addMs(name, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+}
 
-struct CheckOptions {
-  std::vector<std::string> files;
-  std::string format = "text";
-  std::vector<std::string> warnings; ///< -W values
-  std::vector<std::string> fflags;   ///< -f values
-  std::string emit;
-  std::string color = "auto";
-  bool listShadowed = false;
-  bool timePasses = false;
-  bool listDiagnostics = false;
-};
+void PassTimer::addMs(const std::string &name, double ms) {
+  for (auto &[n, t] : times)
+    if (n == name) { t += ms; return; }
+  times.push_back({name, ms});
+}
 
-using Clock = std::chrono::steady_clock;
-
-struct PassTimer {
-  std::vector<std::pair<std::string, double>> times;
-  void add(const std::string &name, Clock::time_point start) {
-    addMs(name, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-  }
-  void addMs(const std::string &name, double ms) {
-    for (auto &[n, t] : times)
-      if (n == name) { t += ms; return; }
-    times.push_back({name, ms});
-  }
-  void print(FILE *out) const {
-    double total = 0;
-    for (const auto &[n, t] : times) total += t;
-    fprintf(out, "===-------------------------------------------------------------------------===\n");
-    fprintf(out, "                         metronc pass execution times\n");
-    fprintf(out, "===-------------------------------------------------------------------------===\n");
-    fprintf(out, "  %10s  %6s  %s\n", "wall (ms)", "share", "pass");
-    for (const auto &[n, t] : times) fprintf(out, "  %10.3f  %5.1f%%  %s\n", t, total > 0 ? 100 * t / total : 0.0, n.c_str());
-    fprintf(out, "  %10.3f  100.0%%  total\n", total);
-  }
-};
+void PassTimer::print(FILE *out) const {
+  double total = 0;
+  for (const auto &[n, t] : times) total += t;
+  fprintf(out, "===-------------------------------------------------------------------------===\n");
+  fprintf(out, "                         metronc pass execution times\n");
+  fprintf(out, "===-------------------------------------------------------------------------===\n");
+  fprintf(out, "  %10s  %6s  %s\n", "wall (ms)", "share", "pass");
+  for (const auto &[n, t] : times) fprintf(out, "  %10.3f  %5.1f%%  %s\n", t, total > 0 ? 100 * t / total : 0.0, n.c_str());
+  fprintf(out, "  %10.3f  100.0%%  total\n", total);
+}
 
 bool useColor(const std::string &mode) {
   if (mode == "always") return true;
@@ -57,86 +39,57 @@ bool useColor(const std::string &mode) {
   return isatty(STDERR_FILENO) && !(noColor && *noColor) && term && std::string(term) != "dumb";
 }
 
-int runCheck(const CheckOptions &o) {
-  if (o.listDiagnostics) {
+std::unique_ptr<LoadedModule> loadModule(const std::string &cmd, const std::string &path,
+                                         const std::function<void(const std::string &, double)> &onPass, bool warnings) {
+  auto lm = std::make_unique<LoadedModule>();
+  lm->sm = std::make_unique<SourceManager>();
+  DiagnosticEngine diags(*lm->sm);
+  if (!warnings)
     for (const auto &k : diagCatalogue())
-      printf("%-28s %-8s %s\n", k.flag, k.defaultSeverity == Severity::Error ? "error" : "warning", k.description);
-    return 0;
-  }
-  if (!o.emit.empty() && o.format != "text") {
-    fprintf(stderr, "metronc check: error: --emit cannot be combined with --format %s (both write to standard output)\n", o.format.c_str());
-    return 2;
-  }
-  if (o.files.empty()) {
-    fprintf(stderr, "metronc check: error: no input files\nRun 'metronc check --help' for usage.\n");
-    return 2;
-  }
-  SourceManager sm;
-  DiagnosticEngine diags(sm);
-  for (const auto &w : o.warnings)
-    if (!diags.applyWarningOption(w)) {
-      fprintf(stderr, "metronc check: error: unknown warning option '-W%s'; 'metronc check --list-diagnostics' lists the warnings\n", w.c_str());
-      return 2;
-    }
+      if (k.defaultSeverity == Severity::Warning) diags.applyWarningOption(std::string("no-") + k.flag);
   SemaOptions semaOpts;
-  semaOpts.listAllShadowed = o.listShadowed;
-  for (const auto &f : o.fflags) {
-    const std::string pre = "error-limit=";
-    if (f.rfind(pre, 0) == 0) {
-      char *end = nullptr;
-      unsigned long n = strtoul(f.c_str() + pre.size(), &end, 10);
-      if (!end || *end || f.size() == pre.size() || n > 100000) {
-        fprintf(stderr, "metronc check: error: invalid -ferror-limit value '%s'; expected a number from 0 to 100000\n",
-                f.c_str() + pre.size());
-        return 2;
-      }
-      diags.setErrorLimit(n == 0 ? 100000 : unsigned(n));
-    } else {
-      fprintf(stderr, "metronc check: error: unknown option '-f%s'; the only -f option is -ferror-limit=N\n", f.c_str());
-      return 2;
-    }
-  }
-  PassTimer timer;
-  semaOpts.onPassTime = [&](const char *pass, double ms) { timer.addMs(std::string("sema: ") + pass, ms); };
-  std::string emitted;
-  for (const auto &path : o.files) {
-    auto t0 = Clock::now();
-    std::string err;
-    FileID id = path == "-" ? sm.readStdin("<stdin>", semaOpts.limits.maxSourceBytes, err)
-                            : sm.readFile(path, semaOpts.limits.maxSourceBytes, err);
-    timer.add("read", t0);
-    if (!id) {
-      bool tooLarge = err.rfind("too large", 0) == 0;
-      diags.report(tooLarge ? DiagKind::FileTooLarge : DiagKind::IoError, {}, "cannot read '" + path + "': " + err);
-      continue;
-    }
-    t0 = Clock::now();
-    auto ast = parseFile(sm, id, diags);
-    timer.add("parse", t0);
-    if (!ast) continue;
-    t0 = Clock::now();
-    auto module = analyze(*ast, sm, diags, semaOpts);
-    (void)t0;
-    if (diags.hasErrors()) continue;
-    if (o.emit == "ast") emitted += ast::printAST(*ast, sm);
-    else if (o.emit == "nfir") emitted += ir::printModule(*module, sm);
-  }
+  if (onPass) semaOpts.onPassTime = [&](const char *pass, double ms) { onPass(std::string("sema: ") + pass, ms); };
   auto t0 = Clock::now();
-  if (o.format == "json") {
-    fputs(diags.toJson().c_str(), stdout);
-  } else if (o.format == "sarif") {
-    fputs(diags.toSarif(METRONC_VERSION).c_str(), stdout);
-  } else {
-    diags.sortByLocation();
-    diags.printText(stderr, useColor(o.color));
+  auto ms = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  std::string err;
+  FileID id = path == "-" ? lm->sm->readStdin("<stdin>", semaOpts.limits.maxSourceBytes, err)
+                          : lm->sm->readFile(path, semaOpts.limits.maxSourceBytes, err);
+  if (onPass) onPass("read", ms());
+  if (!id) {
+    fprintf(stderr, "metronc %s: error: cannot read '%s': %s\n", cmd.c_str(), path.c_str(), err.c_str());
+    return nullptr;
   }
-  if (!diags.hasErrors()) fputs(emitted.c_str(), stdout);
-  timer.add("print", t0);
-  if (o.timePasses) timer.print(stderr);
-  return diags.hasErrors() ? 1 : 0;
+  t0 = Clock::now();
+  auto ast = parseFile(*lm->sm, id, diags);
+  if (onPass) onPass("parse", ms());
+  if (ast) lm->module = analyze(*ast, *lm->sm, diags, semaOpts);
+  diags.sortByLocation();
+  diags.printText(stderr, useColor("auto"));
+  if (!ast || diags.hasErrors() || !lm->module) return nullptr;
+  return lm;
 }
 
-} // namespace
+const ir::Chain *selectChain(const std::string &cmd, const ir::Module &m, const std::string &name) {
+  if (!name.empty()) {
+    for (const auto &c : m.chains)
+      if (c.name == name) return &c;
+    std::string names;
+    for (const auto &c : m.chains) names += (names.empty() ? "" : ", ") + c.name;
+    fprintf(stderr, "metronc %s: error: no chain named '%s' (the file has: %s)\n", cmd.c_str(), name.c_str(),
+            names.empty() ? "no chain" : names.c_str());
+    return nullptr;
+  }
+  if (m.chains.size() == 1) return &m.chains[0];
+  if (m.chains.empty()) {
+    fprintf(stderr, "metronc %s: error: the file declares no chain\n", cmd.c_str());
+    return nullptr;
+  }
+  std::string names;
+  for (const auto &c : m.chains) names += (names.empty() ? "" : ", ") + c.name;
+  fprintf(stderr, "metronc %s: error: the file declares %zu chains (%s); name one with --chain\n", cmd.c_str(),
+          m.chains.size(), names.c_str());
+  return nullptr;
+}
 
 int runMetronc(int argc, char **argv) {
   CLI::App app{"metronc — compile declarative NFV service chains (Metron) into NIC/switch rules and per-core DPDK code.\n"
@@ -147,24 +100,11 @@ int runMetronc(int argc, char **argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
-  CheckOptions co;
-  CLI::App *check = app.add_subcommand("check", "Parse and check .metron files; exit 0 when there are no errors, 1 when there are, 2 on usage errors");
-  check->add_option("files", co.files, "Input .metron files (each is checked as its own module); - reads standard input");
-  check->add_option("--format", co.format, "Diagnostic output: text on stderr, or json / sarif (SARIF 2.1.0) on stdout")
-      ->check(CLI::IsMember({"text", "json", "sarif"}))
-      ->capture_default_str();
-  check->add_option("-W", co.warnings,
-                    "Warning control: -Werror, -Werror=KIND, -Wno-KIND, -Wno-error=KIND (KIND from --list-diagnostics)")
-      ->allow_extra_args(false);
-  check->add_option("-f", co.fflags, "-ferror-limit=N: stop after N errors (default 50; 0 means the maximum, 100000)")->allow_extra_args(false);
-  check->add_option("--emit", co.emit, "After a clean check, print a stage: ast (the syntax tree) or nfir (the NF IR)")
-      ->check(CLI::IsMember({"ast", "nfir"}));
-  check->add_option("--color", co.color, "Colour the text diagnostics: auto (when stderr is a terminal), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
-  check->add_flag("--list-shadowed", co.listShadowed, "Report every shadowed imported rule on its own instead of one summary per rule set");
-  check->add_flag("--time-passes", co.timePasses, "Print the time spent in each stage on stderr");
-  check->add_flag("--list-diagnostics", co.listDiagnostics, "List every diagnostic kind with its default severity and exit");
+  std::vector<Command> cmds;
+  addCheckCommand(app, cmds);
+  addSynthCommand(app, cmds);
+  addExplainCommand(app, cmds);
+  addRunCommand(app, cmds);
 
   try {
     app.parse(argc, argv);
@@ -178,7 +118,8 @@ int runMetronc(int argc, char **argv) {
     app.exit(e);
     return 2;
   }
-  if (check->parsed()) return runCheck(co);
+  for (const auto &c : cmds)
+    if (c.app->parsed()) return c.run();
   return 2;
 }
 

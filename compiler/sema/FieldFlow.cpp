@@ -162,6 +162,9 @@ private:
       if (!e.stateful())
         for (const Write &w : s.stateful[f]) warnStatefulRead(e, nf, FieldId(f), w);
       s.pending[f].clear();
+      // A blackbox ends the synthesized segment: what comes after it is classified again in
+      // software, so reads there do not depend on stateful writes before it.
+      if (readsAll) s.stateful[f].clear();
     }
   }
 

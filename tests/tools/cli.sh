@@ -104,7 +104,7 @@ cp "$tmp/err" "$tmp/budget.err"
 # this script and of tests/hostile (whose kinds are listed here).
 "$metronc" check --list-diagnostics > "$tmp/kinds"
 covered="$tmp/covered"
-cat "$root"/tests/errors/*.metron-stderr "$tmp/budget.err" > "$covered"
+cat "$root"/tests/errors/*.metron-stderr "$root"/tests/split/*.metron-stderr "$tmp/budget.err" > "$covered"
 "$metronc" check "$tmp/nope.metron" 2>> "$covered"                      # io-error
 head -c 9000000 /dev/zero | tr '\0' ' ' > "$tmp/big.metron"
 "$metronc" check "$tmp/big.metron" 2>> "$covered"                       # file-too-large

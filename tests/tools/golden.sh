@@ -7,6 +7,9 @@
 #   golden.sh samples METRONC DIR   every DIR/*.metron must check with exit 0 and print
 #                                   exactly NAME-ast.txt / NAME-nfir.txt for --emit=ast|nfir
 #                                   (and NAME.metron-stderr when it warns)
+#   golden.sh synth   METRONC DIR   every DIR/*.metron: `metronc synth --emit=tc` prints
+#                                   exactly NAME-tc.txt (and NAME.metron-stderr when it warns);
+#                                   the offload split has its own runner, tests/tools/split.sh
 #
 # Extra arguments for a case go on a `// ARGS: ...` line in the .metron file. Commands run
 # inside DIR with the bare file name, so paths in diagnostics are stable.
@@ -40,6 +43,14 @@ for f in *.metron; do
     "$metronc" check --color=never $args "$f" > "$tmp/out" 2> "$tmp/err"; rc=$?
     if [ "$rc" != "$want" ]; then echo "FAIL $f: exit $rc, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); continue; fi
     compare "$f-stderr" "$tmp/err" "$f" || fail=$((fail + 1))
+  elif [ "$mode" = synth ]; then
+    ok=1
+    # shellcheck disable=SC2086
+    "$metronc" synth --emit=tc $args "$f" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    if [ "$rc" != "${want:-0}" ]; then echo "FAIL $f: exit $rc for --emit=tc"; cat "$tmp/err"; ok=0; fi
+    [ $ok = 1 ] && { compare "$name-tc.txt" "$tmp/out" "$f --emit=tc" || ok=0; }
+    [ $ok = 1 ] && { compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0; }
+    [ $ok = 1 ] || fail=$((fail + 1))
   else
     ok=1
     for stage in ast nfir; do
