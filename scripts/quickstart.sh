@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh — the README's first command: install what is needed (Debian 12 packages),
-# build metronc, and run the furthest stage that exists on the bundled example: check it, then
-# print the parsed chain.
+# build metronc, and run the furthest stages that exist on the bundled examples: check the chain,
+# synthesize it into traffic classes, split them for a ConnectX-5, explain one packet, and run a
+# chain in the reference interpreter on a real capture.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,6 +15,11 @@ echo
 echo "\$ build/metronc check $example"
 build/metronc check "$example"
 echo "ok: no errors, no warnings"
-echo
-echo "\$ build/metronc check --emit=ast $example"
-build/metronc check --emit=ast "$example"
+data=${METRON_DATA_DIR:-$root/../shared/data}
+run() { echo; echo "\$ $*"; "$@"; }
+run build/metronc synth "$example" --stats --emit none
+run build/metronc synth examples/router-napt-lb.metron --emit split --device connectx-5 --cores 4 2>/dev/null | grep -v '^  class'
+run build/metronc explain "$example" --packet 'tcp 192.0.2.7:40000 -> 6.1.2.3:80' --device connectx-5
+out=$(mktemp -d)
+run build/metronc run --reference examples/campus-fw-dpi.metron --pcap "$data/pcap/tcpreplay/test.pcap" --out "$out/campus.pcap" --stats
+rm -rf "$out"

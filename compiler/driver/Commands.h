@@ -21,6 +21,10 @@
 
 namespace metron {
 
+namespace split {
+struct DeviceProfile;
+}
+
 struct Command {
   CLI::App *app = nullptr;
   std::function<int()> run;
@@ -59,5 +63,9 @@ struct PassTimer {
 };
 
 bool useColor(const std::string &mode);
+
+/// A device profile by built-in name or file (--device); nullptr after printing
+/// "metronc CMD: FILE:LINE:COL: error: ..." (the caller exits 2).
+std::unique_ptr<split::DeviceProfile> loadDevice(const std::string &cmd, const std::string &nameOrPath);
 
 } // namespace metron

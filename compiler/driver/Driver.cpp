@@ -3,6 +3,7 @@
 #include "compiler/driver/Commands.h"
 
 #include "compiler/sema/Sema.h"
+#include "compiler/split/Split.h"
 #include "lang/Parser.h"
 
 #include <cstdlib>
@@ -67,6 +68,16 @@ std::unique_ptr<LoadedModule> loadModule(const std::string &cmd, const std::stri
   diags.printText(stderr, useColor("auto"));
   if (!ast || diags.hasErrors() || !lm->module) return nullptr;
   return lm;
+}
+
+std::unique_ptr<split::DeviceProfile> loadDevice(const std::string &cmd, const std::string &nameOrPath) {
+  split::ProfileError perr;
+  auto dev = split::loadDeviceProfile(nameOrPath, perr);
+  if (!dev) {
+    fprintf(stderr, "metronc %s: %s\n", cmd.c_str(), perr.str().c_str());
+    return nullptr;
+  }
+  return std::make_unique<split::DeviceProfile>(std::move(*dev));
 }
 
 const ir::Chain *selectChain(const std::string &cmd, const ir::Module &m, const std::string &name) {

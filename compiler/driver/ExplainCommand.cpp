@@ -58,17 +58,23 @@ bool parseValue(const Module &m, FieldId f, const std::string &s, uint64_t &out)
   }
 }
 
+/// The blank-separated words of \p s.
+std::vector<std::string> words(const std::string &s) {
+  std::vector<std::string> w;
+  for (size_t i = 0; i < s.size();) {
+    while (i < s.size() && isspace((unsigned char)s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !isspace((unsigned char)s[j])) ++j;
+    if (j > i) w.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return w;
+}
+
 /// "tcp 10.0.0.1:1234 -> 8.8.8.8:80 [field=value]..."; empty string on success, else the
 /// reason.
 std::string parsePacketSpec(const Module &m, const std::string &spec, Fields &v) {
-  std::vector<std::string> w;
-  for (size_t i = 0; i < spec.size();) {
-    while (i < spec.size() && isspace((unsigned char)spec[i])) ++i;
-    size_t j = i;
-    while (j < spec.size() && !isspace((unsigned char)spec[j])) ++j;
-    if (j > i) w.push_back(spec.substr(i, j - i));
-    i = j;
-  }
+  std::vector<std::string> w = words(spec);
   const char *form = "expected 'PROTO SRC[:PORT] -> DST[:PORT] [FIELD=VALUE]...', e.g. 'tcp 10.0.0.1:1234 -> 8.8.8.8:80 ip.ttl=1'";
   if (w.size() < 4 || w[2] != "->") return form;
   v.fill(0);
@@ -149,6 +155,7 @@ int explainOne(const Module &m, const Chain &c, const SourceManager &sm, const s
   for (size_t f = 0; f < kNumFields; ++f)
     if (v[f] || FieldId(f) == FieldId::InPort) printf(" %s=%s", fieldInfo(FieldId(f)).name, fieldStr(FieldId(f), v[f]).c_str());
   printf("\n");
+  bool inSoftware = false; // once a table hands the packet to a core, the rest runs there
   for (auto [tab, cls] : o.classes) {
     const synth::TrafficClass *tc = t.findClass(cls);
     const synth::Table &table = t.tables[tab];
@@ -183,7 +190,10 @@ int explainOne(const Module &m, const Chain &c, const SourceManager &sm, const s
     if (plan) {
       const split::ClassSplit *cs = plan->findClass(cls);
       const split::GroupSplit &g = plan->groups[tc->group];
-      if (cs && cs->hw) {
+      if (inSoftware) {
+        printf("  offload: in software (an earlier table already handed the packet to software)\n");
+      } else if (cs && cs->hw) {
+        inSoftware = cs->action == split::HwAction::ToSoftware;
         std::string what = cs->action == split::HwAction::Drop   ? "dropped there"
                            : cs->action == split::HwAction::Jump ? "continues in its table of table " + std::to_string(cs->jumpTable)
                                                                   : "handed to core " + std::to_string(g.core);
@@ -192,6 +202,7 @@ int explainOne(const Module &m, const Chain &c, const SourceManager &sm, const s
         printf("  offload: on %s (%llu rule%s), %s\n", plan->device.name.c_str(), (unsigned long long)cs->rules,
                cs->rules == 1 ? "" : "s", what.c_str());
       } else if (cs) {
+        inSoftware = true;
         printf("  offload: in software (%s)%s%s\n", split::reasonName(cs->reason), cs->why.empty() ? "" : ": ", cs->why.c_str());
       }
     }
@@ -223,14 +234,7 @@ int explainTrace(const Module &m, const Chain &c, const synth::ChainTables &t, s
       return 1;
     }
     // SRC DST SPORT DPORT PROTO [anything else, e.g. the expected rule]
-    std::vector<std::string> w;
-    for (size_t i = 0; i < line.size();) {
-      while (i < line.size() && isspace((unsigned char)line[i])) ++i;
-      size_t j = i;
-      while (j < line.size() && !isspace((unsigned char)line[j])) ++j;
-      if (j > i) w.push_back(line.substr(i, j - i));
-      i = j;
-    }
+    std::vector<std::string> w = words(line);
     if (w.empty()) continue;
     Fields v{};
     static const std::pair<FieldId, uint64_t> cols[] = {
@@ -305,12 +309,8 @@ int runExplain(const ExplainOptions &o) {
       fprintf(stderr, "metronc explain: error: --device is used with --packet only\n");
       return 2;
     }
-    split::ProfileError perr;
-    auto dev = split::loadDeviceProfile(o.device, perr);
-    if (!dev) {
-      fprintf(stderr, "metronc explain: %s\n", perr.str().c_str());
-      return 2;
-    }
+    auto dev = loadDevice("explain", o.device);
+    if (!dev) return 2;
     DiagnosticEngine quiet(*lm->sm); // the split's warnings belong to `metronc synth --emit split`
     split::SplitOptions sopt;
     sopt.cores = o.cores;

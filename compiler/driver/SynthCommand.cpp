@@ -28,15 +28,7 @@ int runSynth(const SynthCmdOptions &o) {
     return 2;
   }
   std::unique_ptr<split::DeviceProfile> device;
-  if (splitting) {
-    split::ProfileError perr;
-    auto dev = split::loadDeviceProfile(o.device, perr);
-    if (!dev) {
-      fprintf(stderr, "metronc synth: %s\n", perr.str().c_str());
-      return 2;
-    }
-    device = std::make_unique<split::DeviceProfile>(std::move(*dev));
-  }
+  if (splitting && !(device = loadDevice("synth", o.device))) return 2;
   PassTimer timer;
   auto lm = loadModule("synth", o.file, [&](const std::string &n, double ms) { timer.addMs(n, ms); });
   if (!lm) return 1;

@@ -3,20 +3,14 @@
 # 2 usage), --help/--version, machine-readable output that parses, -W flags, several files,
 # and the man pages (render without warnings, generated tables in sync with the .def files).
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/tools/common.sh
+source "$here/common.sh"
 metronc=$1 root=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 PY=/usr/bin/python3
 
-expect() { # NAME WANT-EXIT CMD... ; stdout in $tmp/out, stderr in $tmp/err
-  local name=$1 want=$2; shift 2
-  "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
-  if [ "$rc" = "$want" ]; then pass=$((pass + 1)); return 0; fi
-  echo "FAIL $name: exit $rc, expected $want"; head -20 "$tmp/err"; fail=$((fail + 1)); return 1
-}
-contains() { # NAME FILE STRING
-  if grep -qF -- "$3" "$2"; then pass=$((pass + 1)); else echo "FAIL $1: '$3' not in:"; head -20 "$2"; fail=$((fail + 1)); fi
-}
 
 cat > "$tmp/ok.metron" <<'M'
 nf r { dec ip.ttl; }

@@ -15,21 +15,14 @@
 # inside DIR with the bare file name, so paths in diagnostics are stable.
 # METRONC_REPLACE=1 rewrites the expected files instead of comparing (review the diff!).
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/tools/common.sh
+source "$here/common.sh"
 mode=$1 metronc=$(realpath "$2") dir=$3
 cd "$dir" || exit 2
 fail=0 count=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-compare() { # expected-file actual-file case-name
-  if [ "${METRONC_REPLACE:-0}" = 1 ]; then
-    if [ -s "$2" ]; then cp "$2" "$1"; else rm -f "$1"; fi
-    return 0
-  fi
-  if [ ! -s "$2" ] && [ ! -e "$1" ]; then return 0; fi
-  if [ ! -e "$1" ]; then echo "FAIL $3: no expected file $1; output was:"; cat "$2"; return 1; fi
-  if ! diff -u "$1" "$2" > "$tmp/diff"; then echo "FAIL $3: output differs from $1:"; cat "$tmp/diff"; return 1; fi
-  return 0
-}
 
 for f in *.metron; do
   [ -e "$f" ] || continue

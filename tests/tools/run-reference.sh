@@ -6,6 +6,9 @@
 # for several egress ports, and usage errors (exit 2).
 # Usage: run-reference.sh METRONC SOURCE_DIR   (data from $METRON_DATA_DIR)
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/tools/common.sh
+source "$here/common.sh"
 metronc=$1 root=$2
 data=${METRON_DATA_DIR:-$root/../shared/data}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -14,15 +17,6 @@ PY=/usr/bin/python3
 
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-expect() { # NAME WANT-EXIT CMD... ; stdout in $tmp/out, stderr in $tmp/err
-  local name=$1 want=$2; shift 2
-  "$@" > "$tmp/out" 2> "$tmp/err"; local rc=$?
-  if [ "$rc" = "$want" ]; then ok; return 0; fi
-  bad "$name: exit $rc, expected $want"; head -20 "$tmp/err"; return 1
-}
-contains() { # NAME FILE STRING
-  if grep -qF -- "$3" "$2"; then ok; else bad "$1: '$3' not in:"; head -20 "$2"; fi
-}
 records() { # FILE: the number of records of a pcap file (any byte order and time precision)
   $PY - "$1" <<'P'
 import struct, sys
