@@ -20,6 +20,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/synth/Synth.h"
 
+#include "lang/Diagnostics.h"
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -162,7 +164,9 @@ std::vector<Op> normalise(const std::vector<Event> &events) {
   return ops;
 }
 
-struct Abort {}; ///< thrown when a table exceeds the bound
+struct Abort { ///< thrown when a table exceeds the bound
+  bool work = false; ///< the intersection budget, not the class count
+};
 
 struct PointKey {
   int32_t node;
@@ -221,7 +225,19 @@ private:
   bool enforceBound_ = true;
   std::vector<std::pair<Box, Omega>> leaves_;
   std::vector<std::vector<PathStep>> leafPaths_;
-  std::map<std::pair<uint32_t, uint16_t>, int64_t> growth_;
+  std::map<std::pair<uint32_t, uint16_t>, int64_t> growth_;  ///< classes an element added
+  std::map<std::pair<uint32_t, uint16_t>, uint64_t> workAt_; ///< intersections an element computed
+  uint64_t work_ = 0;                                          ///< intersections in this exploration
+  std::map<std::pair<uint32_t, uint16_t>, bool> cutForWork_;   ///< why each cut point was cut
+
+  /// Counts one box intersection at element (n, k); aborts the exploration when the table has
+  /// cost more than 64 intersections per class of the bound (a composition that is cheap in
+  /// classes can still be quadratic in work: 4,653 x 4,415 rules that rarely overlap).
+  void count(uint32_t n, uint16_t k) {
+    ++out_.stats.intersections;
+    ++workAt_[{n, k}];
+    if (enforceBound_ && ++work_ > 64ull * o_.maxClasses) throw Abort{true};
+  }
 
   uint32_t portIndex(const std::string &name) const {
     for (uint32_t i = 0; i < m_.portNames.size(); ++i)
@@ -259,22 +275,30 @@ private:
       leaves_.clear();
       leafPaths_.clear();
       growth_.clear();
+      workAt_.clear();
+      work_ = 0;
       try {
         explore(id);
         break;
-      } catch (const Abort &) {
+      } catch (const Abort &a) {
         ++out_.stats.restarts;
-        // Cut at the element that multiplied the classes the most (never the table's entry).
+        // Cut at the element that multiplied the classes the most, or that did the most work
+        // (never the table's entry).
         const auto &entry = out_.tables[id].entry;
         std::pair<uint32_t, uint16_t> best{0, 0};
-        int64_t bestGrowth = 0;
-        for (const auto &[pt, g] : growth_) {
-          if (entry.node >= 0 && pt.first == uint32_t(entry.node) && pt.second == entry.element) continue;
-          if (cuts_.count(pt)) continue;
-          if (g > bestGrowth) { bestGrowth = g; best = pt; }
-        }
-        if (bestGrowth <= 0) { enforceBound_ = false; continue; } // nothing to cut: accept it
+        int64_t bestScore = 0;
+        auto consider = [&](std::pair<uint32_t, uint16_t> pt, int64_t score) {
+          if (entry.node >= 0 && pt.first == uint32_t(entry.node) && pt.second == entry.element) return;
+          if (cuts_.count(pt)) return;
+          if (score > bestScore) { bestScore = score; best = pt; }
+        };
+        if (a.work)
+          for (const auto &[pt, w] : workAt_) consider(pt, int64_t(w));
+        else
+          for (const auto &[pt, g] : growth_) consider(pt, g);
+        if (bestScore <= 0) { enforceBound_ = false; continue; } // nothing to cut: accept it
         cuts_.insert(best);
+        cutForWork_[best] = a.work;
       }
     }
     enforceBound_ = true;
@@ -297,9 +321,11 @@ private:
     std::string k;
     for (const auto &o : w.ops) {
       if (o.kind == Op::Stateful) k += "S" + std::to_string(o.node) + "." + std::to_string(o.element) + ";";
-      else
+      else {
+        k += "G" + std::to_string(o.ttlGuard) + ";";
         for (const auto &x : o.writes)
           k += "W" + std::to_string(int(x.field)) + ":" + std::to_string(int(x.kind)) + ":" + std::to_string(x.value) + ",";
+      }
       k += "|";
     }
     k += "T" + std::to_string(int(w.term.kind)) + ":" + std::to_string(w.term.port) + ":" + std::to_string(w.term.node) +
@@ -311,6 +337,7 @@ private:
     std::string k = omegaKey(w);
     auto [it, fresh] = omegaIndex_.emplace(k, uint32_t(omegas_.size()));
     if (fresh) omegas_.push_back(std::move(w));
+    else METRON_INTERNAL_ASSERT(omegas_[it->second] == w, "two different Ω with one key");
     return it->second;
   }
 
@@ -396,8 +423,9 @@ private:
       const Element &el = *nf.elements[k];
       if (!atEntry && cuts_.count({n, k})) {
         std::string why = "composing the classes that reach " + nf.name + " (element " + std::to_string(k + 1) + ", " +
-                          elementKindName(el.kind) + ") with its rules would exceed " + std::to_string(o_.maxClasses) +
-                          " classes in one table (--max-classes)";
+                          elementKindName(el.kind) + ") with its rules would exceed " +
+                          (cutForWork_[{n, k}] ? std::to_string(64ull * o_.maxClasses) + " box intersections (64 per class of --max-classes)"
+                                               : std::to_string(o_.maxClasses) + " classes in one table (--max-classes)");
         return jump(std::move(s), n, k, Table::Bound, why);
       }
       // A read of a field known only at run time: continue in a table of its own.
@@ -557,7 +585,7 @@ private:
         if (!fold(s, cl.rules[i].matches, folded)) continue;
         rb = &folded;
       }
-      ++out_.stats.intersections;
+      count(n, k);
       if (!s.phi.intersect(*rb, inter)) continue;
       covered = s.phi.subsetOf(*rb);
       Sym c = covered ? std::move(s) : s;
@@ -632,7 +660,7 @@ private:
         break;
       }
       rb.m.assign(1, FieldMatch::prefix(lk.field, r.lo, r.len));
-      ++out_.stats.intersections;
+      count(n, k);
       if (!s.phi.intersect(rb, inter)) continue;
       covered = s.phi.subsetOf(rb);
       Sym c = covered ? std::move(s) : s;
