@@ -28,8 +28,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETR
   || { cat build.configure.log; exit 1; }
 ninja -C build -j "$jobs" metronc bench_check bench_synth metron-diff
 
-echo "== differential tests at full size (Release): synthesized tables vs the reference interpreter"
-ctest --test-dir build --output-on-failure -j "$jobs" -R '^diff\.' | tee build.diff.log || true
+echo "== differential and oracle tests at full size (Release): synthesized tables vs the reference interpreter and ClassBench"
+ctest --test-dir build --output-on-failure -j "$jobs" -R '^(diff|oracle)\.' | tee build.diff.log || true
 dsummary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' build.diff.log | tail -1)
 total=$((total + $(sed -E 's/.* out of ([0-9]+)/\1/' <<< "$dsummary")))
 failed=$((failed + $(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$dsummary")))
