@@ -37,6 +37,7 @@ ExecOutcome Executor::process(pkt::Packet &p) {
     METRON_INTERNAL_ASSERT(ci >= 0, "a synthesized table does not cover every packet");
     const TrafficClass &tc = t_.tables[table].classes[size_t(ci)];
     out.classes.push_back({table, tc.id});
+    if (recordEntries) out.entries.push_back(entry);
     const Omega &w = t_.groups[tc.group].omega;
     bool dpiMatched = false;
     for (const Op &op : w.ops) {

@@ -24,6 +24,9 @@ struct ExecOutcome {
   uint32_t egress = 0; ///< Module::portNames index
   /// Every (table, class) the packet went through, in order.
   std::vector<std::pair<uint32_t, uint32_t>> classes;
+  /// The packet's fields as it entered each of those tables (filled when
+  /// Executor::recordEntries is set; for tests of what devices would match).
+  std::vector<std::array<uint64_t, ir::kNumFields>> entries;
 };
 
 class Executor {
@@ -32,6 +35,7 @@ public:
   /// rejects).
   static std::unique_ptr<Executor> create(const ir::Module &m, const ChainTables &t, std::string &err);
   ExecOutcome process(pkt::Packet &p);
+  bool recordEntries = false;
 
 private:
   Executor(const ir::Module &m, const ChainTables &t) : m_(m), t_(t) {}

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/driver/Commands.h"
 #include "compiler/interp/Interpreter.h"
+#include "compiler/split/Split.h"
 #include "compiler/synth/Execute.h"
 #include "runtime/packet/Pcap.h"
 #include "tests/differential/RandomChain.h"
@@ -233,10 +234,42 @@ std::string spec(const Module &m, const Fields &v) {
   return s;
 }
 
+/// What one device would match: per synthesized table, its offloaded classes in table order.
+struct DeviceView {
+  std::string device;
+  std::vector<synth::Table> hwTables;
+  std::vector<std::unique_ptr<synth::TableClassifier>> hw;
+};
+
+std::vector<DeviceView> deviceViews(const Module &m, const synth::ChainTables &t, SourceManager &sm) {
+  std::vector<DeviceView> views;
+  for (const auto &bp : split::builtinProfiles()) {
+    split::ProfileError perr;
+    auto dev = split::loadDeviceProfile(bp.name, perr);
+    if (!dev) continue;
+    DiagnosticEngine quiet(sm);
+    split::SplitOptions so;
+    so.cores = 2;
+    split::SplitPlan plan = split::splitChain(m, t, *dev, so, quiet);
+    DeviceView v;
+    v.device = bp.name;
+    v.hwTables.resize(t.tables.size());
+    for (size_t i = 0; i < t.tables.size(); ++i) {
+      v.hwTables[i].id = t.tables[i].id;
+      for (size_t k = 0; k < t.tables[i].classes.size(); ++k)
+        if (plan.tables[i].classes[k].hw) v.hwTables[i].classes.push_back(t.tables[i].classes[k]);
+    }
+    for (const auto &ht : v.hwTables) v.hw.push_back(std::make_unique<synth::TableClassifier>(ht));
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
 struct Pair {
   const Module &m;
   const Chain &c;
   const synth::ChainTables &t;
+  const std::vector<DeviceView> *views = nullptr;
   std::unique_ptr<interp::Interpreter> ref;
   std::unique_ptr<synth::Executor> syn;
   std::string err;
@@ -245,6 +278,7 @@ struct Pair {
   bool reset() {
     ref = interp::Interpreter::create(m, c, err);
     syn = synth::Executor::create(m, t, err);
+    if (syn) syn->recordEntries = true;
     return ref && syn;
   }
 
@@ -285,6 +319,16 @@ struct Pair {
       for (const auto &s : path) d += " " + str(s.node, s.element, s.rule);
       d += "\n";
     }
+    // The split: a device never matches a packet with another class than its own.
+    if (views)
+      for (const auto &v : *views)
+        for (size_t i = 0; i < rb.classes.size(); ++i) {
+          auto [tab, cls] = rb.classes[i];
+          int32_t k = v.hw[tab]->lookup(rb.entries[i]);
+          if (k >= 0 && v.hwTables[tab].classes[size_t(k)].id != cls)
+            d += "split for " + v.device + ": in table " + std::to_string(tab) + " the device would match class " +
+                 std::to_string(v.hwTables[tab].classes[size_t(k)].id) + ", the packet's class is " + std::to_string(cls) + "\n";
+        }
     if (!d.empty()) {
       d += "synthesized classes:";
       for (auto [tab, cls] : rb.classes) d += " table " + std::to_string(tab) + " class " + std::to_string(cls);
@@ -299,12 +343,14 @@ struct Totals {
 };
 
 /// Runs one chain; false on a mismatch (after printing the reproducer).
-bool runChain(const Module &m, const Chain &c, const Options &o, const std::string &label, const std::vector<std::string> &words,
-              uint64_t packets, uint64_t seed, Totals &tot) {
+bool runChain(const Module &m, SourceManager &sm, const Chain &c, const Options &o, const std::string &label,
+              const std::vector<std::string> &words, uint64_t packets, uint64_t seed, Totals &tot) {
   synth::SynthOptions so;
   so.maxClasses = o.maxClasses;
   synth::ChainTables t = synth::synthesize(m, c, so);
+  std::vector<DeviceView> views = deviceViews(m, t, sm);
   Pair pr(m, c, t);
+  pr.views = &views;
   if (!pr.ref || !pr.syn) {
     fprintf(stderr, "%s: error: %s\n", label.c_str(), pr.err.c_str());
     return false;
@@ -397,7 +443,7 @@ int main(int argc, char **argv) {
     if (!lm) return 1;
     for (const auto &c : lm->module->chains) {
       std::vector<std::string> words;
-      ok &= runChain(*lm->module, c, o, f, words, o.packets, o.seed, tot);
+      ok &= runChain(*lm->module, *lm->sm, c, o, f, words, o.packets, o.seed, tot);
     }
   }
   if (o.randomChains) {
@@ -416,7 +462,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "metron-diff: the generator wrote an invalid program: %s\n", (sub / "chain.metron").c_str());
         return 1;
       }
-      ok &= runChain(*lm->module, lm->module->chains[0], o, (sub / "chain.metron").string(), g.payloadWords, o.packets,
+      ok &= runChain(*lm->module, *lm->sm, lm->module->chains[0], o, (sub / "chain.metron").string(), g.payloadWords, o.packets,
                      o.seed * 1000003 + k, tot);
       if (ok && o.keep.empty()) fs::remove_all(sub);
     }
