@@ -13,10 +13,11 @@
 /// a field known only at run time ends the class with a jump to a new table that starts at
 /// that element and matches the live packet.
 ///
-/// Bound: a table is explored depth first while counting its classes; when the count exceeds
-/// SynthOptions::maxClasses the exploration stops, the element that multiplied the classes the
-/// most becomes a cut point (classes reaching it jump to a table of its own) and the table is
-/// explored again. So the cross product is never built beyond the bound.
+/// Bound: a table is explored depth first while counting its classes and its box
+/// intersections; when the classes exceed SynthOptions::maxClasses (or the intersections 64
+/// times that) the exploration stops, the element that multiplied the classes (or did the
+/// work) the most becomes a cut point (classes reaching it jump to a table of its own) and the
+/// table is explored again. So the cross product is never built beyond the bound.
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/synth/Synth.h"
 
@@ -87,7 +88,6 @@ struct Sym {
   std::vector<Event> events;
   std::vector<PathStep> path;
   std::string port = "out";
-  bool stateful = false;
 };
 
 /// Fields a stateful operation depends on or changes: a write may not be moved across it.
@@ -221,7 +221,6 @@ private:
   std::map<const Classifier *, std::vector<Box>> ruleBoxes_;
 
   // Per exploration of one table.
-  uint32_t current_ = 0;
   bool enforceBound_ = true;
   std::vector<std::pair<Box, Omega>> leaves_;
   std::vector<std::vector<PathStep>> leafPaths_;
@@ -271,7 +270,6 @@ private:
 
   void buildTable(uint32_t id) {
     for (;;) {
-      current_ = id;
       leaves_.clear();
       leafPaths_.clear();
       growth_.clear();
@@ -459,7 +457,6 @@ private:
         ev.element = k;
         ev.el = &el;
         s.events.push_back(ev);
-        s.stateful = true;
         for (FieldId f : el.writes().list()) s.st[size_t(f)] = {FieldState::Runtime, 0, n};
         if (auto *d = dyn_cast<Dpi>(&el); d && d->onMatch.kind == Action::Branch) {
           Terminal t;
