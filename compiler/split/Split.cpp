@@ -226,33 +226,6 @@ std::vector<DeviceMatch> materialize(const DeviceProfile &dev, const FieldPlan &
   return out;
 }
 
-/// Spreads the low bits of \p x over the set bits of \p freeMask (PDEP).
-uint64_t deposit(uint64_t x, uint64_t freeMask) {
-  uint64_t out = 0;
-  for (uint64_t bit = 1; freeMask; bit <<= 1) {
-    uint64_t low = freeMask & -freeMask;
-    if (x & bit) out |= low;
-    freeMask &= freeMask - 1;
-  }
-  return out;
-}
-
-/// The smallest v >= lo with (v & m) == val and v <= maxv; false when there is none.
-bool minMatching(uint64_t lo, uint64_t val, uint64_t m, uint64_t maxv, uint64_t &out) {
-  const uint64_t freeMask = ~m & maxv;
-  const unsigned n = unsigned(__builtin_popcountll(freeMask));
-  const uint64_t last = n >= 64 ? ~0ull : (1ull << n) - 1;
-  if ((val | deposit(last, freeMask)) < lo) return false;
-  uint64_t a = 0, b = last; // val | deposit(x) grows with x: find the first x reaching lo
-  while (a < b) {
-    uint64_t mid = a + (b - a) / 2;
-    if ((val | deposit(mid, freeMask)) >= lo) b = mid;
-    else a = mid + 1;
-  }
-  out = val | deposit(a, freeMask);
-  return true;
-}
-
 } // namespace
 
 bool boxesOverlap(const Box &a, const Box &b) {
@@ -284,7 +257,7 @@ bool boxesOverlap(const Box &a, const Box &b) {
       if (!add(b.m[j])) return false;
     if (mm && !(lo == 0 && hi == maxv)) {
       uint64_t v;
-      if (!minMatching(lo, mv, mm, maxv, v) || v > hi) return false;
+      if (!synth::minMatching(lo, mv, mm, maxv, v) || v > hi) return false;
     }
   }
   return true;

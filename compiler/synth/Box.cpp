@@ -22,8 +22,10 @@ uint64_t deposit(uint64_t x, uint64_t freeMask) {
   return r;
 }
 
-/// The values v with (v & mask) == value, in increasing order, are value | deposit(x, free) for
-/// x = 0, 1, 2, ...; this finds the smallest one >= lo (or the largest <= hi).
+} // namespace
+
+// The values v with (v & mask) == value, in increasing order, are value | deposit(x, free) for
+// x = 0, 1, 2, ...: a binary search over x finds the smallest one >= lo (or the largest <= hi).
 bool minMatching(uint64_t lo, uint64_t value, uint64_t mask, uint64_t maxv, uint64_t &out) {
   uint64_t freeM = ~mask & maxv;
   unsigned k = unsigned(__builtin_popcountll(freeM));
@@ -51,6 +53,8 @@ bool maxMatching(uint64_t hi, uint64_t value, uint64_t mask, uint64_t maxv, uint
   out = value | deposit(a, freeM);
   return true;
 }
+
+namespace {
 
 /// Recomputes prefixLen for a Range that happens to be an aligned block of an IPv4 field.
 void notePrefix(FieldMatch &r) {

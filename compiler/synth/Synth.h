@@ -59,6 +59,11 @@ struct Box {
   std::string str() const; ///< "ip.src 10.0.0.0/8, tp.dst 80" or "*"
 };
 
+/// The smallest value v >= lo (minMatching) or the largest v <= hi (maxMatching) with
+/// (v & mask) == value, among the values up to maxv; false when there is none. For Range ∩ Mask.
+bool minMatching(uint64_t lo, uint64_t value, uint64_t mask, uint64_t maxv, uint64_t &out);
+bool maxMatching(uint64_t hi, uint64_t value, uint64_t mask, uint64_t maxv, uint64_t &out);
+
 /// The value a write stores, in terms of the packet as it entered the table.
 struct WriteExpr {
   enum Kind : uint8_t {
