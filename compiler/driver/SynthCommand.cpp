@@ -44,7 +44,12 @@ int runSynth(const SynthCmdOptions &o) {
   synth::SynthOptions so;
   so.maxClasses = o.maxClasses;
   bool failed = false;
+  // Several chains as JSON: one array of the per-chain documents, so the output stays one
+  // JSON document.
+  const bool jsonArray = (o.emit == "json" || o.emit == "split-json") && chains.size() > 1;
+  if (jsonArray) fputs("[\n", stdout);
   for (const ir::Chain *c : chains) {
+    if (jsonArray && c != chains.front()) fputs(",\n", stdout);
     auto t0 = Clock::now();
     synth::ChainTables t = synth::synthesize(m, *c, so);
     timer.add("synth: " + c->name, t0);
@@ -57,9 +62,9 @@ int runSynth(const SynthCmdOptions &o) {
     if (device) {
       t0 = Clock::now();
       DiagnosticEngine diags(*lm->sm);
-      split::SplitOptions so;
-      so.cores = o.cores;
-      split::SplitPlan plan = split::splitChain(m, t, *device, so, diags);
+      split::SplitOptions splitOpts;
+      splitOpts.cores = o.cores;
+      split::SplitPlan plan = split::splitChain(m, t, *device, splitOpts, diags);
       timer.add("split: " + c->name, t0);
       fputs((o.emit == "split" ? split::printSplit(m, t, plan) : split::splitToJson(m, t, plan)).c_str(), stdout);
       diags.sortByLocation();
@@ -67,6 +72,7 @@ int runSynth(const SynthCmdOptions &o) {
       if (diags.hasErrors()) failed = true;
     }
   }
+  if (jsonArray) fputs("]\n", stdout);
   if (o.timePasses) timer.print(stderr);
   return failed ? 1 : 0;
 }

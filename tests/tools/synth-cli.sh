@@ -42,6 +42,8 @@ expect synth-dot 0 "$metronc" synth --emit dot "$tmp/fw.metron" && contains synt
 if command -v dot > /dev/null; then check synth-dot-renders dot -Tsvg -o /dev/null "$tmp/out"; fi
 expect synth-stats 0 "$metronc" synth --stats --emit none "$tmp/fw.metron" && contains synth-stats "$tmp/err" "1 table, 4 classes"
 expect synth-all-chains 0 "$metronc" synth "$tmp/two.metron" && contains synth-all-chains "$tmp/out" "chain b:"
+expect synth-json-two 0 "$metronc" synth --emit json "$tmp/two.metron"
+check synth-json-two-is-one-document $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [c["chain"] for c in d] == ["a", "b"]' "$tmp/out"
 expect synth-one-chain 0 "$metronc" synth --chain b "$tmp/two.metron"
 check synth-one-chain-only bash -c "! grep -q 'chain a:' '$tmp/out'"
 expect synth-unknown-chain 1 "$metronc" synth --chain zz "$tmp/two.metron" && contains synth-unknown-chain "$tmp/err" "no chain named 'zz' (the file has: a, b)"
