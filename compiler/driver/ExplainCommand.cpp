@@ -86,17 +86,17 @@ std::string parsePacketSpec(const Module &m, const std::string &spec, Fields &v)
   if (w[0] == "tcp") proto = 6;
   else if (w[0] == "udp") proto = 17;
   else if (w[0] == "icmp") proto = 1;
-  else if (!parseNumber(w[0], 255, proto)) return "unknown protocol '" + w[0] + "' (tcp, udp, icmp or a number 0-255)";
+  else if (!parseNumber(w[0], 255, proto)) return "unknown protocol '" + printable(w[0]) + "' (tcp, udp, icmp or a number 0-255)";
   v[size_t(FieldId::IpProto)] = proto;
   if (proto == 6) v[size_t(FieldId::TcpFlags)] = 0x02; // a SYN: the first packet of a connection
   auto endpoint = [&](const std::string &s, FieldId addr, FieldId port) -> std::string {
     size_t colon = s.find(':');
     uint32_t a;
-    if (!parseIpv4(s.substr(0, colon), a)) return "'" + s.substr(0, colon) + "' is not an IPv4 address";
+    if (!parseIpv4(s.substr(0, colon), a)) return "'" + printable(s.substr(0, colon)) + "' is not an IPv4 address";
     v[size_t(addr)] = a;
     if (colon != std::string::npos) {
       uint64_t p;
-      if (!parseNumber(s.substr(colon + 1), 65535, p)) return "'" + s.substr(colon + 1) + "' is not a port (0-65535)";
+      if (!parseNumber(s.substr(colon + 1), 65535, p)) return "'" + printable(s.substr(colon + 1)) + "' is not a port (0-65535)";
       v[size_t(port)] = p;
     }
     return "";
@@ -105,12 +105,12 @@ std::string parsePacketSpec(const Module &m, const std::string &spec, Fields &v)
   if (auto e = endpoint(w[3], FieldId::IpDst, FieldId::TpDst); !e.empty()) return e;
   for (size_t i = 4; i < w.size(); ++i) {
     size_t eq = w[i].find('=');
-    if (eq == std::string::npos) return "'" + w[i] + "': expected FIELD=VALUE";
+    if (eq == std::string::npos) return "'" + printable(w[i]) + "': expected FIELD=VALUE";
     std::string name = w[i].substr(0, eq);
     auto f = fieldByName(name);
-    if (!f) return "unknown field '" + name + "' (see metron-lang(7), PACKET MODEL)";
+    if (!f) return "unknown field '" + printable(name) + "' (see metron-lang(7), PACKET MODEL)";
     if (!parseValue(m, *f, w[i].substr(eq + 1), v[size_t(*f)]))
-      return "'" + w[i].substr(eq + 1) + "' is not a valid value for " + name;
+      return "'" + printable(w[i].substr(eq + 1)) + "' is not a valid value for " + name;
   }
   return "";
 }
@@ -248,7 +248,7 @@ int explainTrace(const Module &m, const Chain &c, const synth::ChainTables &t, s
       uint64_t val;
       if (!parseNumber(w[k], cols[k].second, val) || w[k].find_first_not_of("0123456789") != std::string::npos) {
         fprintf(stderr, "%s:%llu: error: column %zu ('%s') is not a decimal %s (0-%llu)\n", path.c_str(), (unsigned long long)n,
-                k + 1, w[k].c_str(), fieldInfo(cols[k].first).name, (unsigned long long)cols[k].second);
+                k + 1, printable(w[k]).c_str(), fieldInfo(cols[k].first).name, (unsigned long long)cols[k].second);
         return 1;
       }
       v[size_t(cols[k].first)] = val;
