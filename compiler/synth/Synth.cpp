@@ -472,10 +472,7 @@ private:
     }
     // End of the NF: leave through the selected port.
     const ChainEdge *e = edgeFrom(n, s.port);
-    if (!e) { // cannot happen on a checked chain (every output port is connected)
-      Terminal t;
-      return leaf(std::move(s), t);
-    }
+    METRON_INTERNAL_ASSERT(e, "an NF output port with no connection in a checked chain");
     enterNode(std::move(s), e->to, e->toPort);
   }
 

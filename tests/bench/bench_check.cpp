@@ -14,6 +14,7 @@
 #include "compiler/sema/Sema.h"
 #include "compiler/sema/ShadowedRules.h"
 #include "lang/Parser.h"
+#include "tests/bench/BenchUtil.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,17 +26,8 @@
 
 using namespace metron;
 using Clock = std::chrono::steady_clock;
+using bench::medianMs;
 
-static double medianMs(int runs, const std::function<void()> &f) {
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    auto s = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 int main(int argc, char **argv) {
   std::string data = argc > 1 ? argv[1] : (getenv("METRON_DATA_DIR") ? getenv("METRON_DATA_DIR") : "../shared/data");

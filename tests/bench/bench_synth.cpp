@@ -16,6 +16,7 @@
 #include "compiler/split/Split.h"
 #include "compiler/synth/Synth.h"
 #include "lang/Parser.h"
+#include "tests/bench/BenchUtil.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,19 +31,10 @@
 
 using namespace metron;
 using Clock = std::chrono::steady_clock;
+using bench::medianMs;
 
 namespace {
 
-double medianMs(int runs, const std::function<void()> &f) {
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    auto s = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 double peakMiB() {
   rusage u{};

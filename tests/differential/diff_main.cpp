@@ -246,7 +246,7 @@ std::vector<DeviceView> deviceViews(const Module &m, const synth::ChainTables &t
   for (const auto &bp : split::builtinProfiles()) {
     split::ProfileError perr;
     auto dev = split::loadDeviceProfile(bp.name, perr);
-    if (!dev) continue;
+    METRON_INTERNAL_ASSERT(dev, "a built-in device profile does not load: " + perr.str());
     DiagnosticEngine quiet(sm);
     split::SplitOptions so;
     so.cores = 2;

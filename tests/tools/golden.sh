@@ -8,8 +8,10 @@
 #                                   exactly NAME-ast.txt / NAME-nfir.txt for --emit=ast|nfir
 #                                   (and NAME.metron-stderr when it warns)
 #   golden.sh synth   METRONC DIR   every DIR/*.metron: `metronc synth --emit=tc` prints
-#                                   exactly NAME-tc.txt (and NAME.metron-stderr when it warns);
-#                                   the offload split has its own runner, tests/tools/split.sh
+#                                   exactly NAME-tc.txt (and NAME.metron-stderr when it warns)
+#   golden.sh split   METRONC DIR   every DIR/*.metron: `metronc synth --emit=split ARGS` (ARGS
+#                                   name the device) prints exactly NAME-split.txt and
+#                                   NAME.metron-stderr, exit 0 or the `// EXIT: N` status
 #
 # Extra arguments for a case go on a `// ARGS: ...` line in the .metron file. Commands run
 # inside DIR with the bare file name, so paths in diagnostics are stable.
@@ -43,6 +45,14 @@ for f in *.metron; do
     if [ "$rc" != "${want:-0}" ]; then echo "FAIL $f: exit $rc for --emit=tc"; cat "$tmp/err"; ok=0; fi
     [ $ok = 1 ] && { compare "$name-tc.txt" "$tmp/out" "$f --emit=tc" || ok=0; }
     [ $ok = 1 ] && { compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0; }
+    [ $ok = 1 ] || fail=$((fail + 1))
+  elif [ "$mode" = split ]; then
+    # shellcheck disable=SC2086
+    "$metronc" synth --emit=split $args "$f" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    if [ "$rc" != "${want:-0}" ]; then echo "FAIL $f: exit $rc, expected ${want:-0}"; cat "$tmp/err"; fail=$((fail + 1)); continue; fi
+    ok=1
+    compare "$name-split.txt" "$tmp/out" "$f (stdout)" || ok=0
+    compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0
     [ $ok = 1 ] || fail=$((fail + 1))
   else
     ok=1
