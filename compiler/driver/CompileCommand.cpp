@@ -1,0 +1,1 @@
+// compiler/driver/CompileCommand.cpp — being written

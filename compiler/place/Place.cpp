@@ -1,0 +1,1 @@
+// compiler/place/Place.cpp — being written

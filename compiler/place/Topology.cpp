@@ -1,0 +1,1 @@
+// compiler/place/Topology.cpp — being written

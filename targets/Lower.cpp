@@ -1,0 +1,1 @@
+// targets/Lower.cpp — being written

@@ -1,0 +1,1 @@
+// targets/openflow/OpenFlow.cpp — being written

@@ -1,0 +1,1 @@
+// targets/p4/P4.cpp — being written

@@ -1,0 +1,1 @@
+// targets/rteflow/RteFlow.cpp — being written

@@ -1,0 +1,2 @@
+// tests/unit/rteflow_test.cpp — being written
+#include <gtest/gtest.h>

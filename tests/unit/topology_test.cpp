@@ -1,0 +1,2 @@
+// tests/unit/topology_test.cpp — being written
+#include <gtest/gtest.h>
