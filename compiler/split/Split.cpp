@@ -265,6 +265,156 @@ bool boxesOverlap(const Box &a, const Box &b) {
 
 namespace {
 
+/// The combined constraint of a box on one field: lo..hi and (v & mm) == mv.
+struct FieldConstraint {
+  bool constrained = false, empty = false;
+  uint64_t lo = 0, hi = 0, mv = 0, mm = 0;
+  bool admits(uint64_t v) const { return !constrained || (lo <= v && v <= hi && (v & mm) == mv); }
+};
+
+std::array<FieldConstraint, ir::kNumFields> constraintsOf(const Box &b) {
+  std::array<FieldConstraint, ir::kNumFields> fc{};
+  for (size_t f = 0; f < ir::kNumFields; ++f) fc[f].hi = ir::fieldInfo(FieldId(f)).maxValue();
+  for (const auto &c : b.m) {
+    FieldConstraint &x = fc[size_t(c.field)];
+    if (c.kind == FieldMatch::Range) {
+      x.lo = std::max(x.lo, c.lo);
+      x.hi = std::min(x.hi, c.hi);
+    } else {
+      if ((c.value ^ x.mv) & c.mask & x.mm) x.empty = true;
+      x.mv |= c.value & c.mask;
+      x.mm |= c.mask;
+    }
+  }
+  for (size_t f = 0; f < ir::kNumFields; ++f) {
+    FieldConstraint &x = fc[f];
+    const uint64_t maxv = ir::fieldInfo(FieldId(f)).maxValue();
+    x.constrained = x.mm != 0 || x.lo != 0 || x.hi != maxv;
+    uint64_t v;
+    if (x.lo > x.hi || (x.mm && (!synth::minMatching(x.lo, x.mv, x.mm, maxv, v) || v > x.hi))) x.empty = true;
+  }
+  return fc;
+}
+
+/// Does protocol \p p carry L4 field \p f (tp.* in TCP and UDP, tcp.flags in TCP, icmp.* in ICMP)?
+bool protoHas(unsigned p, FieldId f) {
+  if (f == FieldId::TpSrc || f == FieldId::TpDst) return p == 6 || p == 17;
+  if (f == FieldId::TcpFlags) return p == 6;
+  return p == 1; // icmp.type, icmp.code
+}
+
+constexpr FieldId kL4Fields[] = {FieldId::TpSrc, FieldId::TpDst, FieldId::TcpFlags, FieldId::IcmpType,
+                                 FieldId::IcmpCode};
+constexpr FieldId kIpFields[] = {FieldId::IpSrc,    FieldId::IpDst,    FieldId::IpProto,  FieldId::IpTtl,
+                                 FieldId::IpDscp,   FieldId::TpSrc,    FieldId::TpDst,    FieldId::TcpFlags,
+                                 FieldId::IcmpType, FieldId::IcmpCode};
+
+} // namespace
+
+bool classPrerequisites(const Box &phi, Prerequisites &out, std::string &why, FieldId &culprit) {
+  out = Prerequisites{};
+  const auto fc = constraintsOf(phi);
+  auto at = [&](FieldId f) -> const FieldConstraint & { return fc[size_t(f)]; };
+  for (const auto &x : fc)
+    if (x.empty) {
+      out.empty = true;
+      return true;
+    }
+  auto name = [](FieldId f) { return std::string(ir::fieldInfo(f).name); };
+
+  // 802.1Q: tagged frames only, unless Φ admits the 0 that untagged frames read.
+  if (at(FieldId::VlanId).constrained || at(FieldId::VlanPcp).constrained) {
+    if (at(FieldId::VlanId).admits(0) && at(FieldId::VlanPcp).admits(0)) {
+      culprit = at(FieldId::VlanId).constrained ? FieldId::VlanId : FieldId::VlanPcp;
+      why = "its " + name(culprit) + " constraint admits 0, which untagged frames read, and a device rule on the tag "
+            "matches tagged frames only";
+      return false;
+    }
+    out.vlan = true;
+  }
+
+  // IPv4.
+  const FieldConstraint &et = at(FieldId::EthType);
+  const bool etOnlyIp = et.constrained && ((et.mm == 0xffff && et.mv == 0x0800) || (et.lo == 0x0800 && et.hi == 0x0800));
+  const bool etAdmitsIp = et.admits(0x0800);
+  bool ipConstrained = false, allAdmitZero = true;
+  FieldId firstIp = FieldId::IpSrc;
+  for (FieldId f : kIpFields)
+    if (at(f).constrained) {
+      if (!ipConstrained) firstIp = f;
+      ipConstrained = true;
+      allAdmitZero = allAdmitZero && at(f).admits(0);
+    }
+  if (ipConstrained) {
+    if (!etOnlyIp && allAdmitZero) {
+      if (!etAdmitsIp) { // non-IPv4 frames only: the IPv4 constraints are vacuous
+        for (FieldId f : kIpFields)
+          if (at(f).constrained) out.vacuous.push_back(f);
+        return true;
+      }
+      culprit = firstIp;
+      why = "it admits non-IPv4 frames (" + name(firstIp) +
+            " reads 0 on them), which a device rule on an IPv4 field does not match";
+      return false;
+    }
+    if (!etAdmitsIp) {
+      out.empty = true;
+      return true;
+    }
+    out.ipv4 = true;
+    out.dropEthType = et.constrained;
+  } else if (etOnlyIp) {
+    out.ipv4 = true;
+    out.dropEthType = true;
+  }
+  if (!out.ipv4) return true;
+
+  // L4: the protocols whose packets Φ admits, each with the L4 fields it has.
+  bool l4 = false;
+  for (FieldId f : kL4Fields) l4 = l4 || at(f).constrained;
+  if (!l4) return true;
+  const FieldConstraint &pr = at(FieldId::IpProto);
+  auto feasible = [&](int p) { // -1: a protocol other than 1, 6, 17
+    for (FieldId f : kL4Fields)
+      if (at(f).constrained && (p < 0 || !protoHas(unsigned(p), f)) && !at(f).admits(0)) return false;
+    return true;
+  };
+  bool otherAdmitted = false;
+  for (unsigned v = 0; v < 256 && !otherAdmitted; ++v)
+    otherAdmitted = v != 1 && v != 6 && v != 17 && pr.admits(v);
+  if (otherAdmitted && feasible(-1)) {
+    if (!pr.admits(1) && !pr.admits(6) && !pr.admits(17)) { // no protocol with these fields
+      for (FieldId f : kL4Fields)
+        if (at(f).constrained) out.vacuous.push_back(f);
+      return true;
+    }
+    for (FieldId f : kL4Fields)
+      if (at(f).constrained) {
+        culprit = f;
+        break;
+      }
+    why = "it admits IPv4 packets of protocols without " + name(culprit) + " (it reads 0 on them), which a device "
+          "rule on " + name(culprit) + " does not match";
+    return false;
+  }
+  for (unsigned p : {6u, 17u, 1u})
+    if (pr.admits(p) && feasible(int(p))) out.protos.push_back(uint8_t(p));
+  if (out.protos.empty()) {
+    out.empty = true;
+    return true;
+  }
+  out.dropIpProto = pr.constrained;
+  for (FieldId f : kL4Fields) {
+    if (!at(f).constrained) continue;
+    bool some = false;
+    for (uint8_t p : out.protos) some = some || protoHas(p, f);
+    if (!some) out.vacuous.push_back(f);
+  }
+  return true;
+}
+
+namespace {
+
 /// The value interval a box allows on one field (a superset for masks); false when the box
 /// does not constrain it.
 bool fieldInterval(const Box &b, FieldId f, uint64_t &lo, uint64_t &hi) {
@@ -501,17 +651,39 @@ private:
     cs.rules = 0;
     cs.priority = 0;
     cs.fields.clear();
+    cs.ipv4 = cs.vlan = false;
+    cs.protos.clear();
   }
 
   /// Plans the match of \p c; false with reason and why when the device cannot take it.
-  bool planMatch(const TrafficClass &c, std::vector<FieldPlan> &plans, uint64_t &rules, Reason &r, std::string &why,
-                 FieldId &culprit) {
+  bool planMatch(const TrafficClass &c, std::vector<FieldPlan> &plans, Prerequisites &pre, uint64_t &rules, Reason &r,
+                 std::string &why, FieldId &culprit) {
     rules = 1;
+    pre = Prerequisites{};
+    if (!classPrerequisites(c.phi, pre, why, culprit)) {
+      r = Reason::Match;
+      return false;
+    }
+    if (pre.empty) {
+      rules = 0;
+      return true;
+    }
+    if (!pre.protos.empty() && dev_.supports(FieldId::IpProto) == MatchSupport::None) {
+      r = Reason::Match;
+      culprit = FieldId::IpProto;
+      why = dev_.name + " cannot match ip.proto, which a rule on an L4 field needs";
+      return false;
+    }
+    auto skip = [&](FieldId f) {
+      if ((f == FieldId::EthType && pre.dropEthType) || (f == FieldId::IpProto && pre.dropIpProto)) return true;
+      return std::find(pre.vacuous.begin(), pre.vacuous.end(), f) != pre.vacuous.end();
+    };
     const auto &ms = c.phi.m;
     for (size_t i = 0; i < ms.size();) {
       FieldId f = ms[i].field;
       std::vector<const FieldMatch *> cs;
       for (; i < ms.size() && ms[i].field == f; ++i) cs.push_back(&ms[i]);
+      if (skip(f)) continue;
       FieldPlan fp;
       if (!planField(dev_, f, cs, fp, why)) {
         r = Reason::Match;
@@ -519,8 +691,23 @@ private:
         return false;
       }
       if (fp.wildcard) continue;
-      rules = satMul(rules, fp.count);
       plans.push_back(std::move(fp));
+    }
+    // The cross product of the alternatives, per protocol of the prerequisites.
+    uint64_t base = 1;
+    for (const auto &fp : plans)
+      if (pre.protos.empty() || std::find(std::begin(kL4Fields), std::end(kL4Fields), fp.field) == std::end(kL4Fields))
+        base = satMul(base, fp.count);
+    if (pre.protos.empty()) {
+      rules = base;
+    } else {
+      rules = 0;
+      for (uint8_t p : pre.protos) {
+        uint64_t per = base;
+        for (const auto &fp : plans)
+          if (protoHas(p, fp.field)) per = satMul(per, fp.count);
+        rules = satAdd(rules, per);
+      }
     }
     if (rules > o_.maxRulesPerClass && !plans.empty()) {
       // Name the field that multiplies the most.
@@ -598,7 +785,8 @@ private:
       Reason r = Reason::Offloaded;
       std::string why;
       FieldId culprit = FieldId::InPort;
-      bool ok = planMatch(c, plans, rules, r, why, culprit);
+      Prerequisites pre;
+      bool ok = planMatch(c, plans, pre, rules, r, why, culprit);
       if (ok && !planAction(c, ti, cs, why)) {
         ok = false;
         r = Reason::Action;
@@ -657,8 +845,12 @@ private:
       cs.reason = Reason::Offloaded;
       cs.rules = rules;
       cs.priority = level;
-      if (rules > 0) // (a class that matches nothing has no rules, whatever its other fields need)
+      if (rules > 0) { // (a class that matches nothing has no rules, whatever its other fields need)
         for (const auto &fp : plans) cs.fields.push_back(materialize(dev_, fp));
+        cs.ipv4 = pre.ipv4;
+        cs.vlan = pre.vlan;
+        cs.protos = pre.protos;
+      }
       ++ts.offloaded;
     }
     complete_[ti] = ts.offloaded == ts.classes.size();

@@ -123,8 +123,14 @@ struct ClassSplit {
   uint32_t jumpTable = 0; ///< Jump: the synthesized table the packet continues in
   int64_t blockedBy = -1; ///< Blocked: the id of the software class it overlaps
   /// Offloaded classes: per constrained field, the alternatives the device matches; the
-  /// class's device rules are the cross product (fields absent: wildcards).
+  /// class's device rules are the cross product (fields absent: wildcards) — per protocol of
+  /// `protos` when it is not empty, each protocol taking only the L4 fields it has.
   std::vector<std::vector<DeviceMatch>> fields;
+  /// Protocol prerequisites of the device rules (see classPrerequisites): IPv4 frames only,
+  /// 802.1Q-tagged frames only, and the L4 protocols (6, 17, 1) the rules are written for —
+  /// then eth.type and ip.proto are not among `fields`.
+  bool ipv4 = false, vlan = false;
+  std::vector<uint8_t> protos;
 };
 
 struct TableSplit {
@@ -179,6 +185,25 @@ std::string splitToJson(const ir::Module &m, const synth::ChainTables &t, const 
 /// on every field both boxes constrain, the combined range and mask admit a value. Both boxes
 /// must be non-empty, as synthesis makes them. Exposed for tests.
 bool boxesOverlap(const synth::Box &a, const synth::Box &b);
+
+/// The protocol prerequisites of a device rule for \p phi. A device matches a header field
+/// only in frames that have its layer (a rule on tp.dst is a TCP or a UDP rule), whereas the
+/// packet model reads an absent layer's fields as 0 (metron-lang(7)). So a Φ that constrains
+/// a field of a layer is expressible as device rules when it excludes every frame lacking that
+/// layer (then the rules require the layer: `ipv4`, `vlan`, `protos`), or when the frames
+/// lacking it that Φ admits are still expressible (a ip.proto 47 class with tp.dst 0-1023 is
+/// just "protocol 47"). When not — tp.dst 0-1023 with any protocol also admits every ICMP or
+/// GRE packet — the result is false with a sentence in \p why naming the field. \p empty is
+/// set when Φ admits no frame at all once layers are taken into account.
+struct Prerequisites {
+  bool ipv4 = false, vlan = false;
+  std::vector<uint8_t> protos; ///< 6, 17, 1 in that order; empty: no L4 prerequisite
+  bool dropEthType = false;    ///< eth.type is implied by `ipv4`
+  bool dropIpProto = false;    ///< ip.proto is implied by `protos`
+  std::vector<ir::FieldId> vacuous; ///< L4 fields that no admitted protocol has (their constraint admits 0)
+  bool empty = false;
+};
+bool classPrerequisites(const synth::Box &phi, Prerequisites &out, std::string &why, ir::FieldId &culprit);
 
 /// Prefix decomposition of [lo, hi] in a field of \p bits bits: the fewest aligned blocks
 /// (value, mask) covering it exactly, in increasing order. Exposed for tests.

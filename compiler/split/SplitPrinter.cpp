@@ -63,6 +63,16 @@ std::string phiStr(const ir::Module &m, const synth::Box &b) {
   return s;
 }
 
+/// ", on ipv4 tcp|udp" — the protocol prerequisites of the device rules, when any.
+std::string prereqStr(const ClassSplit &cs) {
+  std::string s;
+  if (cs.vlan) s += " vlan";
+  if (cs.ipv4) s += " ipv4";
+  for (size_t i = 0; i < cs.protos.size(); ++i)
+    s += std::string(i ? "|" : " ") + (cs.protos[i] == 6 ? "tcp" : cs.protos[i] == 17 ? "udp" : "icmp");
+  return s.empty() ? s : ", on" + s;
+}
+
 std::string tagStr(const GroupSplit &g) {
   if (!g.tagged) return "";
   if (*g.tagKind == TagKind::Mac) {
@@ -142,6 +152,7 @@ std::string printSplit(const ir::Module &m, const synth::ChainTables &t, const S
       if (cs.hw) {
         out += "hw, " + thousands(cs.rules) + (cs.rules == 1 ? " rule" : " rules");
         if (cs.priority) out += ", prio " + std::to_string(cs.priority);
+        out += prereqStr(cs);
         switch (cs.action) {
         case HwAction::Drop: out += ", drop"; break;
         case HwAction::Jump: out += ", jump to table " + std::to_string(cs.jumpTable); break;
@@ -233,6 +244,9 @@ std::string splitToJson(const ir::Module &m, const synth::ChainTables &t, const 
         jc["rules"] = cs.rules;
         if (cs.priority) jc["priority"] = cs.priority;
         jc["action"] = hwActionName(cs.action);
+        if (cs.vlan) jc["vlan"] = true;
+        if (cs.ipv4) jc["ipv4"] = true;
+        if (!cs.protos.empty()) jc["protos"] = cs.protos;
         if (cs.action == HwAction::Jump) jc["jump_table"] = cs.jumpTable;
         json fields = json::array();
         for (const auto &alts : cs.fields) {

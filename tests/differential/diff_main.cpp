@@ -238,8 +238,20 @@ std::string spec(const Module &m, const Fields &v) {
 struct DeviceView {
   std::string device;
   std::vector<synth::Table> hwTables;
+  std::vector<std::vector<split::ClassSplit>> hwSplits; ///< aligned with hwTables: the prerequisites
   std::vector<std::unique_ptr<synth::TableClassifier>> hw;
 };
+
+/// The first prerequisite of a device rule that the frame lacks ("" when it has them all): a
+/// device only matches a field in frames that have its layer (split::classPrerequisites).
+std::string missingPrerequisite(const split::ClassSplit &cs, const pkt::Layout &l, bool checkVlan) {
+  if (checkVlan && cs.vlan && !l.vlan) return "an 802.1Q tag";
+  if ((cs.ipv4 || !cs.protos.empty()) && !l.ipv4) return "IPv4";
+  if (cs.protos.empty()) return "";
+  for (uint8_t p : cs.protos)
+    if ((p == 6 && l.tcp) || (p == 17 && l.udp) || (p == 1 && l.icmp)) return "";
+  return "a TCP/UDP/ICMP header of the rule's protocols";
+}
 
 std::vector<DeviceView> deviceViews(const Module &m, const synth::ChainTables &t, SourceManager &sm) {
   std::vector<DeviceView> views;
@@ -254,10 +266,14 @@ std::vector<DeviceView> deviceViews(const Module &m, const synth::ChainTables &t
     DeviceView v;
     v.device = bp.name;
     v.hwTables.resize(t.tables.size());
+    v.hwSplits.resize(t.tables.size());
     for (size_t i = 0; i < t.tables.size(); ++i) {
       v.hwTables[i].id = t.tables[i].id;
       for (size_t k = 0; k < t.tables[i].classes.size(); ++k)
-        if (plan.tables[i].classes[k].hw) v.hwTables[i].classes.push_back(t.tables[i].classes[k]);
+        if (plan.tables[i].classes[k].hw) {
+          v.hwTables[i].classes.push_back(t.tables[i].classes[k]);
+          v.hwSplits[i].push_back(plan.tables[i].classes[k]);
+        }
     }
     for (const auto &ht : v.hwTables) v.hw.push_back(std::make_unique<synth::TableClassifier>(ht));
     views.push_back(std::move(v));
@@ -319,7 +335,16 @@ struct Pair {
       for (const auto &s : path) d += " " + str(s.node, s.element, s.rule);
       d += "\n";
     }
-    // The split: a device never matches a packet with another class than its own.
+    // The split: a device never matches a packet with another class than its own. A device
+    // reads the frame, so its rules' prerequisites are checked only on packets whose field
+    // vector is what their frame parses into (random packets need not be: Packet::fromFields).
+    bool wire = false;
+    if (views) {
+      pkt::Packet parsed(in.frame().data(), in.frame().size(), 0);
+      wire = true;
+      for (size_t f = 0; f < kNumFields; ++f)
+        wire = wire && (FieldId(f) == FieldId::InPort || parsed.fields()[f] == in.fields()[f]);
+    }
     if (views)
       for (const auto &v : *views)
         for (size_t i = 0; i < rb.classes.size(); ++i) {
@@ -328,6 +353,13 @@ struct Pair {
           if (k >= 0 && v.hwTables[tab].classes[size_t(k)].id != cls)
             d += "split for " + v.device + ": in table " + std::to_string(tab) + " the device would match class " +
                  std::to_string(v.hwTables[tab].classes[size_t(k)].id) + ", the packet's class is " + std::to_string(cls) + "\n";
+          // Its rules must also apply to this frame: the layers they require must be there
+          // (the input frame's layers; a write before a later table may only add a VLAN tag).
+          if (k >= 0 && wire)
+            if (std::string miss = missingPrerequisite(v.hwSplits[tab][size_t(k)], in.layout(), tab == 0); !miss.empty())
+              d += "split for " + v.device + ": in table " + std::to_string(tab) + " class " +
+                   std::to_string(v.hwTables[tab].classes[size_t(k)].id) + " is offloaded, but its device rules need " +
+                   miss + ", which this frame lacks\n";
         }
     if (!d.empty()) {
       d += "synthesized classes:";
