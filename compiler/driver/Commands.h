@@ -34,6 +34,7 @@ void addCheckCommand(CLI::App &app, std::vector<Command> &cmds);
 void addSynthCommand(CLI::App &app, std::vector<Command> &cmds);
 void addExplainCommand(CLI::App &app, std::vector<Command> &cmds);
 void addRunCommand(CLI::App &app, std::vector<Command> &cmds);
+void addCompileCommand(CLI::App &app, std::vector<Command> &cmds);
 
 /// A checked module with the source manager that owns its text.
 struct LoadedModule {

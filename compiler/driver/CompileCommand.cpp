@@ -1,1 +1,490 @@
-// compiler/driver/CompileCommand.cpp — being written
+//===- compiler/driver/CompileCommand.cpp - metronc compile --------------------------------===//
+///
+/// \file
+/// `metronc compile FILE --topology TOPO.toml -o OUT/`: synthesis, Algorithm 2 placement, the
+/// split for the chosen element, the lowering to device rules and the printers. Writes
+/// OUT/plan.json and OUT/rules/<element>.<ext> (man/metronc-compile.1). The output directory
+/// is written beside OUT and renamed into place at the end, so a failed compile leaves
+/// nothing half-done; an existing OUT is replaced only when it holds a plan.json (a previous
+/// compile's output) or is empty.
+//===----------------------------------------------------------------------------------------===//
+#include "compiler/driver/Commands.h"
+
+#include "compiler/place/Place.h"
+#include "compiler/split/Split.h"
+#include "compiler/synth/Synth.h"
+#include "targets/Lower.h"
+#include "targets/openflow/OpenFlow.h"
+#include "targets/p4/P4.h"
+#include "targets/rteflow/RteFlow.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <unistd.h>
+
+namespace metron {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct CompileCmdOptions {
+  std::string file;
+  std::string topology;
+  std::string out;
+  std::string chain;
+  std::string server;
+  unsigned cores = 0;
+  uint32_t maxClasses = synth::SynthOptions{}.maxClasses;
+  bool timePasses = false;
+  std::string progress = "auto";
+  std::vector<std::string> formats = {"openflow", "p4", "rte_flow"};
+};
+
+/// One line of progress on a terminal ("metronc compile: [3/6] split for s1"), rewritten in
+/// place and erased at the end; nothing when stderr is not a terminal.
+class Progress {
+public:
+  explicit Progress(bool on) : on_(on) {}
+  ~Progress() { done(); }
+  void stage(unsigned i, unsigned n, const std::string &what) {
+    if (!on_) return;
+    fprintf(stderr, "\r\033[Kmetronc compile: [%u/%u] %s", i, n, what.c_str());
+    fflush(stderr);
+    shown_ = true;
+  }
+  void done() {
+    if (on_ && shown_) fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+private:
+  bool on_;
+  bool shown_ = false;
+};
+
+std::string hex(uint64_t v) {
+  char b[24];
+  snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+  return b;
+}
+
+json writeJson(const synth::WriteExpr &w) {
+  json j = {{"field", ir::fieldInfo(w.field).name}};
+  switch (w.kind) {
+  case synth::WriteExpr::Const: j["kind"] = "const"; break;
+  case synth::WriteExpr::DecBy: j["kind"] = "dec"; break;
+  case synth::WriteExpr::MacOfIpDst: j["kind"] = "mac_of_ip_dst"; break;
+  }
+  j["value"] = w.value;
+  j["text"] = w.str();
+  return j;
+}
+
+/// File names for an element: "s1", "server1.nic0" (names are [A-Za-z0-9_.-] by the topology
+/// reader), never a path.
+std::string fileBase(const std::string &element) {
+  std::string s;
+  for (char c : element) s += (isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.') ? c : '_';
+  return s;
+}
+
+bool writeFile(const fs::path &p, const std::string &text, std::string &err) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) {
+    err = "cannot write " + p.string() + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+/// Moves the finished \p tmp directory to \p out (see the file comment).
+bool commitDir(const fs::path &tmp, const fs::path &out, std::string &err) {
+  std::error_code ec;
+  if (fs::exists(out, ec)) {
+    if (!fs::is_directory(out, ec)) {
+      err = out.string() + " exists and is not a directory";
+      return false;
+    }
+    bool empty = fs::is_empty(out, ec);
+    if (!empty && !fs::exists(out / "plan.json", ec)) {
+      err = out.string() + " is not empty and holds no plan.json; refusing to replace it";
+      return false;
+    }
+    fs::path old = out.string() + ".old." + std::to_string(getpid());
+    fs::rename(out, old, ec);
+    if (ec) {
+      err = "cannot move the previous " + out.string() + " aside: " + ec.message();
+      return false;
+    }
+    fs::rename(tmp, out, ec);
+    if (ec) {
+      std::error_code ec2;
+      fs::rename(old, out, ec2);
+      err = "cannot move the output into " + out.string() + ": " + ec.message();
+      return false;
+    }
+    fs::remove_all(old, ec);
+    return true;
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) {
+    err = "cannot move the output into " + out.string() + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+int runCompile(const CompileCmdOptions &o) {
+  const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
+  Progress progress(tty);
+  PassTimer timer;
+  constexpr unsigned kStages = 6;
+
+  progress.stage(1, kStages, "reading the topology");
+  auto t0 = Clock::now();
+  place::TopologyError terr;
+  auto topo = place::loadTopology(o.topology, terr);
+  if (!topo) {
+    progress.done();
+    fprintf(stderr, "metronc compile: %s\n", terr.str().c_str());
+    return 1;
+  }
+  timer.add("topology", t0);
+  std::string server = o.server;
+  if (server.empty()) server = topo->servers.front().name;
+  if (!topo->findServer(server)) {
+    progress.done();
+    fprintf(stderr, "metronc compile: error: no server '%s' in topology %s\n", server.c_str(), topo->name.c_str());
+    return 2;
+  }
+
+  progress.stage(2, kStages, "parsing " + o.file);
+  auto lm = loadModule("compile", o.file, [&](const std::string &n, double ms) { timer.addMs(n, ms); });
+  if (!lm) return 1;
+  const ir::Module &m = *lm->module;
+  const ir::Chain *c = selectChain("compile", m, o.chain);
+  if (!c) return 1;
+
+  progress.stage(3, kStages, "synthesizing chain " + c->name);
+  t0 = Clock::now();
+  synth::SynthOptions so;
+  so.maxClasses = o.maxClasses;
+  synth::ChainTables t = synth::synthesize(m, *c, so);
+  timer.add("synth", t0);
+
+  progress.stage(4, kStages, "placing the stateless part (Algorithm 2) and splitting");
+  t0 = Clock::now();
+  DiagnosticEngine diags(*lm->sm);
+  std::string err;
+  auto pl = place::placeChain(m, t, *topo, server, o.cores, diags, err);
+  timer.add("place + split", t0);
+  progress.done();
+  diags.sortByLocation();
+  diags.printText(stderr, useColor("auto"));
+  if (!pl) {
+    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    return 1;
+  }
+  if (diags.hasErrors()) return 1;
+
+  progress.stage(5, kStages, "lowering to device rules");
+  t0 = Clock::now();
+  const place::Hop &ch = pl->path[pl->classifier];
+  targets::Site site;
+  site.element = ch.element;
+  site.profile = pl->device.name;
+  site.kind = pl->device.kind;
+  site.ingressPort.assign(m.portNames.size(), -1);
+  for (const auto &ep : topo->ingress)
+    for (size_t i = 0; i < m.portNames.size(); ++i)
+      if (m.portNames[i] == ep.chainPort && ep.at.element == ch.element) site.ingressPort[i] = ep.at.port;
+  if (ch.isSwitch) {
+    site.toServer = ch.outPort;
+    site.toServerName = place::PortRef{ch.element, ch.outPort}.str();
+  }
+  std::vector<targets::PathElement> after;
+  for (size_t i = pl->classifier + 1; i < pl->path.size(); ++i) {
+    const place::Hop &h = pl->path[i];
+    targets::PathElement e;
+    e.element = h.element;
+    if (h.isSwitch) {
+      const place::Switch *s = topo->findSwitch(h.element);
+      e.device = &s->profile;
+    } else {
+      e.device = &topo->findNic(h.element)->profile;
+    }
+    e.profile = e.device->name;
+    e.kind = e.device->kind;
+    e.inPort = h.inPort, e.outPort = h.outPort;
+    e.outName = place::PortRef{h.element, h.outPort}.str();
+    after.push_back(e);
+  }
+  // Egress points on a switch of the path: what comes back from the server leaves there.
+  std::vector<targets::ReturnPoint> rets;
+  std::vector<std::string> warnings;
+  for (const auto &ep : topo->egress) {
+    bool used = false;
+    for (const auto &n : c->nodes) used = used || (n.kind == ir::ChainNode::Egress && n.name == ep.chainPort);
+    if (!used) continue;
+    for (const auto &h : pl->path)
+      if (h.isSwitch && h.element == ep.at.element) {
+        targets::ReturnPoint r;
+        r.element = h.element;
+        r.fromServer = h.outPort;
+        r.port = ep.at.port;
+        r.portName = ep.at.str();
+        bool dup = false;
+        for (const auto &x : rets) dup = dup || (x.element == r.element && x.fromServer == r.fromServer);
+        if (dup) {
+          warnings.push_back("egress points share the link from the server on " + h.element +
+                             ": no return rule for " + ep.chainPort + " (the server must steer it)");
+          continue;
+        }
+        rets.push_back(r);
+      }
+  }
+  targets::Lowering low = targets::lower(m, t, pl->plan, site, after, rets);
+  for (auto &w : low.warnings) warnings.push_back(w);
+  timer.add("lower", t0);
+
+  progress.stage(6, kStages, "writing " + o.out);
+  t0 = Clock::now();
+  fs::path out(o.out);
+  fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(parent, ec)) {
+    progress.done();
+    fprintf(stderr, "metronc compile: error: %s: no such directory\n", parent.string().c_str());
+    return 1;
+  }
+  fs::path tmp = parent / ("." + out.filename().string() + ".partial." + std::to_string(getpid()));
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directories(tmp / "rules", ec)) {
+    progress.done();
+    fprintf(stderr, "metronc compile: error: cannot create %s: %s\n", tmp.string().c_str(), ec.message().c_str());
+    return 1;
+  }
+  struct Cleanup {
+    fs::path p;
+    bool keep = false;
+    ~Cleanup() {
+      std::error_code e;
+      if (!keep) fs::remove_all(p, e);
+    }
+  } cleanup{tmp};
+
+  json devices = json::array();
+  uint64_t totalRules = 0;
+  double printMs = 0;
+  auto wants = [&](const char *f) { return std::find(o.formats.begin(), o.formats.end(), f) != o.formats.end(); };
+  for (size_t di = 0; di < low.devices.size(); ++di) {
+    const targets::DeviceRules &d = low.devices[di];
+    progress.stage(6, kStages, "writing rules for " + d.element + " (" + std::to_string(di + 1) + " of " +
+                                   std::to_string(low.devices.size()) + " elements, " + std::to_string(d.rules.size()) +
+                                   " rules)");
+    std::string base = fileBase(d.element);
+    json files = json::array();
+    auto emit = [&](const std::string &ext, const std::function<std::string()> &print) {
+      std::string name = "rules/" + base + ext;
+      files.push_back(name);
+      auto p0 = Clock::now();
+      std::string text = print();
+      timer.add("print " + name, p0);
+      printMs += std::chrono::duration<double, std::milli>(Clock::now() - p0).count();
+      return writeFile(tmp / name, text, err);
+    };
+    bool ok = true;
+    if (d.kind == split::DeviceProfile::Switch) {
+      if (wants("openflow")) ok = emit(".ofctl", [&] { return targets::openflow::printFlows(d); });
+      if (ok && wants("p4"))
+        ok = emit(".p4", [&] { return targets::p4::printProgram(d); }) &&
+             emit(".p4.cli", [&] { return targets::p4::printCli(d); }) &&
+             emit(".p4rt.json", [&] { return targets::p4::printP4Runtime(d); });
+    } else {
+      targets::rteflow::Options ro;
+      ro.port = 0;
+      for (const auto &h : pl->path)
+        if (h.element == d.element) ro.port = uint16_t(h.inPort);
+      if (wants("rte_flow"))
+        ok = emit(".testpmd", [&] { return targets::rteflow::printTestpmd(d, ro); }) &&
+             emit(".rte_flow.json", [&] { return targets::rteflow::printJson(d, ro); });
+    }
+    if (!ok) {
+      progress.done();
+      fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+      return 1;
+    }
+    json roles = json::object();
+    for (auto r : {targets::RuleRole::Class, targets::RuleRole::Mirror, targets::RuleRole::Default,
+                   targets::RuleRole::Path, targets::RuleRole::Dispatch, targets::RuleRole::Return})
+      if (uint64_t n = d.count(r)) roles[targets::ruleRoleName(r)] = n;
+    totalRules += d.rules.size();
+    devices.push_back({{"element", d.element},
+                       {"profile", d.profile},
+                       {"kind", d.kind == split::DeviceProfile::Switch ? "switch" : "nic"},
+                       {"tables", d.tables},
+                       {"rules", d.rules.size()},
+                       {"roles", roles},
+                       {"files", files}});
+  }
+
+  // plan.json
+  json plan;
+  plan["chain"] = c->name;
+  plan["source"] = o.file;
+  plan["topology"] = topo->name;
+  plan["server"] = pl->server;
+  plan["cores"] = pl->cores;
+  const place::Candidate *chosen = nullptr;
+  for (const auto &cd : pl->candidates)
+    if (cd.chosen) chosen = &cd;
+  plan["classifier"] = {{"element", ch.element},
+                        {"profile", pl->device.name},
+                        {"kind", pl->device.kind == split::DeviceProfile::Switch ? "switch" : "nic"},
+                        {"offloaded_classes", pl->plan.offloadedClasses()},
+                        {"classes", pl->plan.totalClasses()},
+                        {"device_rules", pl->plan.deviceRules()}};
+  json sel = json::array();
+  for (const auto &cd : pl->candidates)
+    sel.push_back({{"element", cd.element},
+                   {"profile", cd.profile},
+                   {"switch", cd.isSwitch},
+                   {"demand", cd.demand},
+                   {"offloadable_classes", cd.offloadable},
+                   {"capacity", cd.capacity == split::kUnbounded ? json("unbounded") : json(cd.capacity)},
+                   {"cap_thr", cd.capThr},
+                   {"chosen", cd.chosen},
+                   {"why", cd.why}});
+  plan["selection"] = sel;
+  (void)chosen;
+  json path = json::array();
+  for (const auto &h : pl->path) {
+    json jh = {{"element", h.element}, {"switch", h.isSwitch}, {"in_port", h.inPort}};
+    if (h.isSwitch) jh["out_port"] = h.outPort;
+    path.push_back(jh);
+  }
+  plan["path"] = path;
+  json tables = json::array();
+  for (const auto &ts : pl->plan.tables) {
+    json jt = {{"table", ts.table}, {"device_table", ts.deviceTable >= 0 ? json(ts.deviceTable) : json(nullptr)}};
+    if (ts.deviceTable < 0) jt["why"] = ts.why;
+    json classes = json::array();
+    for (const auto &cs : ts.classes) {
+      json jc = {{"id", cs.classId}, {"hw", cs.hw}, {"group", cs.group}, {"reason", split::reasonName(cs.reason)}};
+      if (cs.hw) {
+        jc["action"] = split::hwActionName(cs.action);
+        if (cs.action == split::HwAction::Jump) jc["jump_table"] = cs.jumpTable;
+        jc["rules"] = cs.rules;
+      } else {
+        jc["action"] = "software";
+        jc["why"] = cs.why;
+      }
+      classes.push_back(jc);
+    }
+    jt["classes"] = classes;
+    tables.push_back(jt);
+  }
+  plan["tables"] = tables;
+  json groups = json::array();
+  for (size_t gi = 0; gi < pl->plan.groups.size(); ++gi) {
+    const auto &g = pl->plan.groups[gi];
+    json jg = {{"group", g.group}, {"core", g.needsCore ? json(g.core) : json(nullptr)}};
+    jg["tag"] = g.tagged ? json{{"kind", split::tagKindName(*g.tagKind)}, {"value", g.tag}} : json(nullptr);
+    json hw = json::array(), sw = json::array();
+    for (const auto &w : g.hwWrites) hw.push_back(writeJson(w));
+    for (const auto &w : g.swWrites) sw.push_back(writeJson(w));
+    jg["hw_writes"] = hw;
+    jg["sw_writes"] = sw;
+    jg["omega"] = t.groups[gi].omega.str(m, *c);
+    groups.push_back(jg);
+  }
+  plan["groups"] = groups;
+  json tags = json::array();
+  for (const auto &tu : low.tags)
+    tags.push_back({{"kind", split::tagKindName(tu.kind)},
+                    {"value", tu.value},
+                    {"group", tu.group},
+                    {"core", tu.core},
+                    {"napt_return", tu.napt}});
+  plan["tags"] = tags;
+  json napt = json::array();
+  for (const auto &np : low.napt) {
+    json parts = json::array();
+    for (const auto &pp : np.parts) parts.push_back({{"core", pp.core}, {"ports", {pp.lo, pp.hi}}});
+    napt.push_back({{"nf", np.nf},
+                    {"field", ir::fieldInfo(np.field).name},
+                    {"address", ir::ipv4Str(np.address)},
+                    {"ports", {np.portLo, np.portHi}},
+                    {"cores", parts}});
+  }
+  plan["napt"] = napt;
+  plan["devices"] = devices;
+  plan["warnings"] = warnings;
+  if (!writeFile(tmp / "plan.json", plan.dump(1) + "\n", err)) {
+    progress.done();
+    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    return 1;
+  }
+  if (!commitDir(tmp, out, err)) {
+    progress.done();
+    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    return 1;
+  }
+  cleanup.keep = true;
+  timer.addMs("write", std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - printMs);
+  progress.done();
+
+  for (const auto &w : warnings) fprintf(stderr, "metronc compile: warning: %s\n", w.c_str());
+  // One summary line per element on stdout.
+  printf("%s: chain %s on %s (%u cores); classifier %s (%s): %llu of %llu classes offloaded\n", o.out.c_str(),
+         c->name.c_str(), pl->server.c_str(), pl->cores, ch.element.c_str(), pl->device.name.c_str(),
+         (unsigned long long)pl->plan.offloadedClasses(), (unsigned long long)pl->plan.totalClasses());
+  for (size_t di = 0; di < low.devices.size(); ++di) {
+    const auto &d = low.devices[di];
+    std::string fl;
+    for (const auto &f : devices[di]["files"]) fl += " " + f.get<std::string>();
+    printf("  %-16s %-14s %7zu rules %s\n", d.element.c_str(), d.profile.c_str(), d.rules.size(), fl.c_str());
+  }
+  (void)totalRules;
+  (void)hex;
+  if (o.timePasses) timer.print(stderr);
+  return 0;
+}
+
+} // namespace
+
+void addCompileCommand(CLI::App &app, std::vector<Command> &cmds) {
+  auto o = std::make_shared<CompileCmdOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "compile", "Compile a chain for a topology: place its stateless part (Algorithm 2) and write the device rules");
+  cmd->add_option("file", o->file, "Input .metron file; - reads standard input")->required();
+  cmd->add_option("--topology", o->topology, "The topology file (metronc-topology(5))")->required();
+  cmd->add_option("-o,--output", o->out, "Output directory: plan.json and rules/ (replaced atomically)")->required();
+  cmd->add_option("--chain", o->chain, "The chain to compile (needed when the file has several)");
+  cmd->add_option("--server", o->server, "The server that runs the stateful part (default: the topology's first)");
+  cmd->add_option("--cores", o->cores, "Cores the groups are spread over (default: the server's cores)")
+      ->check(CLI::Range(1u, 4096u));
+  cmd->add_option("--max-classes", o->maxClasses,
+                  "Largest table a composition may produce; beyond it the next classification becomes its own table")
+      ->check(CLI::Range(1u, 10000000u))
+      ->capture_default_str();
+  cmd->add_option("--progress", o->progress, "Show the stage being run on stderr: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("--formats", o->formats,
+                  "Rule formats to write: openflow and p4 for switches, rte_flow for NICs (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"openflow", "p4", "rte_flow"}))
+      ->capture_default_str();
+  cmd->add_flag("--time-passes", o->timePasses, "Print the time spent in each stage on stderr");
+  cmds.push_back({cmd, [o] { return runCompile(*o); }});
+}
+
+} // namespace metron

@@ -116,6 +116,7 @@ int runMetronc(int argc, char **argv) {
   addSynthCommand(app, cmds);
   addExplainCommand(app, cmds);
   addRunCommand(app, cmds);
+  addCompileCommand(app, cmds);
 
   try {
     app.parse(argc, argv);
