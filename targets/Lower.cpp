@@ -246,9 +246,25 @@ private:
     if (protos.empty()) protoList.push_back(0);
     for (uint8_t p : protos) protoList.push_back(p);
     for (int proto : protoList) {
+      // With a protocol prerequisite (a mirror's tcp|udp on a class that matched ip.proto or
+      // eth.type as plain fields), those fields are implied: keep the alternatives that admit
+      // the protocol, and drop the field.
       std::vector<std::vector<DeviceMatch>> use;
-      for (const auto &a : alts)
-        if (proto == 0 || !isL4(a.front().field) || protoHas(unsigned(proto), a.front().field)) use.push_back(a);
+      bool dead = false;
+      for (const auto &a : alts) {
+        FieldId f = a.front().field;
+        if (proto != 0 && (f == FieldId::IpProto || f == FieldId::EthType)) {
+          uint64_t want = f == FieldId::IpProto ? uint64_t(proto) : 0x0800;
+          bool admits = false;
+          for (const auto &x : a)
+            admits = admits || (x.isRange ? x.lo <= want && want <= x.hi && (want & x.mask) == (x.value & x.mask)
+                                          : (want & x.mask) == (x.value & x.mask));
+          dead = dead || !admits;
+          continue;
+        }
+        if (proto == 0 || !isL4(f) || protoHas(unsigned(proto), f)) use.push_back(a);
+      }
+      if (dead) continue;
       std::vector<DeviceMatch> cur;
       crossProduct(use, cur, 0, [&](const std::vector<DeviceMatch> &ms) {
         for (const auto &ip : inPorts) {
