@@ -113,6 +113,18 @@ public:
     cls.kind = site_.kind;
     for (size_t ti = 0; ti < p_.tables.size(); ++ti)
       if (p_.tables[ti].deviceTable >= 0) classifierTable(ti, cls);
+    if (p_.rootJump)
+      for (size_t cp = 0; cp < site_.ingressPort.size(); ++cp)
+        if (site_.ingressPort[cp] >= 0) {
+          Rule r;
+          r.table = 0;
+          r.priority = 1;
+          r.inPort = uint32_t(site_.ingressPort[cp]);
+          r.actions.push_back({ActionKind::Jump, FieldId::InPort, 1, ""});
+          r.role = RuleRole::Root;
+          r.note = "chain port " + m_.portNames[cp] + ": the classifier is in table 1 (more priority levels)";
+          cls.rules.push_back(std::move(r));
+        }
     if (site_.kind == DeviceProfile::Switch)
       for (size_t cp = 0; cp < site_.ingressPort.size(); ++cp)
         if (site_.ingressPort[cp] >= 0) {
@@ -309,7 +321,10 @@ private:
     const uint64_t limit = p_.device.limits(dt).priorities;
     const bool levels = ts.levels > 0;
     const uint64_t span = levels ? ts.levels : n;
-    const bool twoSlots = limit == split::kUnbounded || 2 * span + 1 <= limit;
+    // Two priority slots per class only where mirrored NAPT rules may need the second.
+    bool mirrors = false;
+    for (const auto &np : out_.napt) mirrors = mirrors || np.parts.size() > 1;
+    const bool twoSlots = mirrors && (limit == split::kUnbounded || 2 * span + 1 <= limit);
     bool mirrorsDropped = false;
     for (size_t k = 0; k < n; ++k) {
       const ClassSplit &cs = ts.classes[k];
@@ -351,7 +366,7 @@ private:
         for (const auto &pp : part->parts) {
           if (int32_t(pp.core) == g.core) continue;
           if (!twoSlots) {
-            mirrorsDropped = true;
+            mirrorsDropped = true; // (only reached when mirrors exist)
             continue;
           }
           uint64_t tag;
@@ -489,6 +504,8 @@ private:
       d.maxPriority = std::max(d.maxPriority, r.priority);
       d.tables = std::max(d.tables, r.table + 1);
     }
+    d.tableMaxPriority.assign(d.tables, 0);
+    for (const auto &r : d.rules) d.tableMaxPriority[r.table] = std::max(d.tableMaxPriority[r.table], r.priority);
   }
 };
 

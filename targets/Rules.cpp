@@ -26,6 +26,7 @@ const char *ruleRoleName(RuleRole r) {
   case RuleRole::Path: return "path";
   case RuleRole::Dispatch: return "dispatch";
   case RuleRole::Return: return "return";
+  case RuleRole::Root: return "root";
   }
   return "?";
 }

@@ -22,7 +22,7 @@
 /// Priorities: larger wins (OpenFlow's convention). Rules of one table are sorted by
 /// decreasing priority; two overlapping rules never share a priority unless their actions are
 /// equal. Printers for devices whose priority runs the other way (rte_flow: 0 is highest)
-/// convert with `maxPriority - priority`.
+/// convert per table with `tableMaxPriority[table] - priority`.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 
@@ -65,7 +65,8 @@ enum class RuleRole : uint8_t {
   Default,  ///< everything the classifier does not take: to the server, untagged
   Path,     ///< an element after the classifier: forwards tagged packets towards the server
   Dispatch, ///< the server's NIC: tag → queue of the owning core
-  Return    ///< packets leaving the chain: from the server towards an egress point
+  Return,   ///< packets leaving the chain: from the server towards an egress point
+  Root      ///< device table 0 of a NIC whose classifier starts in table 1 (SplitPlan::rootJump)
 };
 const char *ruleRoleName(RuleRole r);
 
@@ -96,6 +97,10 @@ struct DeviceRules {
   split::DeviceProfile::Kind kind = split::DeviceProfile::Nic;
   uint32_t tables = 1;   ///< device tables used (0 .. tables-1)
   uint32_t maxPriority = 0; ///< the largest priority any rule uses
+  /// Per device table, the largest priority its rules use: printers whose priorities run the
+  /// other way convert with `tableMaxPriority[table] - priority`, so each table starts at 0
+  /// (a NIC's table 0 may have very few levels).
+  std::vector<uint32_t> tableMaxPriority;
   std::vector<Rule> rules; ///< by table, then by decreasing priority
   uint64_t count(RuleRole r) const;
 };

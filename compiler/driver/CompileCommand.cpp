@@ -323,7 +323,8 @@ int runCompile(const CompileCmdOptions &o) {
     }
     json roles = json::object();
     for (auto r : {targets::RuleRole::Class, targets::RuleRole::Mirror, targets::RuleRole::Default,
-                   targets::RuleRole::Path, targets::RuleRole::Dispatch, targets::RuleRole::Return})
+                   targets::RuleRole::Path, targets::RuleRole::Dispatch, targets::RuleRole::Return,
+                   targets::RuleRole::Root})
       if (uint64_t n = d.count(r)) roles[targets::ruleRoleName(r)] = n;
     totalRules += d.rules.size();
     devices.push_back({{"element", d.element},

@@ -509,14 +509,25 @@ private:
 };
 
 /// A write the device can apply, or why not.
-bool writeSupported(const DeviceProfile &dev, const WriteExpr &w, std::string &why) {
+/// Can \p dev apply write \p w of a write block whose TTL expiry check is \p ttlGuard
+/// (synth::Op::ttlGuard)? A decrement must also drop exactly what the check drops: OpenFlow's
+/// dec_ttl drops a packet whose TTL is 0 or 1 (a guard of 1); rte_flow's DEC_TTL drops nothing
+/// (a guard of 0).
+bool writeSupported(const DeviceProfile &dev, const WriteExpr &w, uint8_t ttlGuard, std::string &why) {
   switch (w.kind) {
   case WriteExpr::Const:
     if (dev.set.has(w.field)) return true;
     why = dev.name + " cannot write " + fieldName(w.field);
     return false;
   case WriteExpr::DecBy:
-    if (w.field == FieldId::IpTtl && w.value == 1 && dev.decTtl) return true;
+    if (w.field == FieldId::IpTtl && w.value == 1 && dev.decTtl) {
+      const uint8_t devGuard = dev.kind == DeviceProfile::Switch ? 1 : 0;
+      if (ttlGuard == devGuard) return true;
+      why = dev.kind == DeviceProfile::Switch
+                ? "OpenFlow's dec_ttl drops packets whose TTL expires, and this decrement has no such check"
+                : "the rte_flow DEC_TTL of " + dev.name + " does not drop packets whose TTL expires";
+      return false;
+    }
     why = w.value == 1 ? dev.name + " cannot decrement ip.ttl"
                        : "ip.ttl is decremented by " + std::to_string(w.value) + " and devices decrement by one";
     return false;
@@ -550,6 +561,15 @@ private:
   void assignTables() {
     p_.tables.resize(ct_.tables.size());
     uint64_t next = 0;
+    // A first table with more classes than table 0 has priority levels starts in device table
+    // 1 when the other tables have more levels (mlx5: 4 in the root table, 21,844 in groups);
+    // device table 0 then holds one rule that jumps there.
+    if (!ct_.tables.empty() && !ct_.tables[0].afterState && dev_.tableCount > 1 &&
+        dev_.table0.priorities != kUnbounded && dev_.table0.priorities < ct_.tables[0].classes.size() &&
+        dev_.other.priorities > dev_.table0.priorities) {
+      p_.rootJump = true;
+      next = 1;
+    }
     for (size_t i = 0; i < ct_.tables.size(); ++i) {
       const synth::Table &t = ct_.tables[i];
       TableSplit &ts = p_.tables[i];
@@ -581,6 +601,7 @@ private:
       g.needsCore = w.hasStateful() || w.term.kind != Terminal::Drop;
       const synth::Op *lw = w.leadingWrites();
       std::vector<WriteExpr> writes = lw ? lw->writes : std::vector<WriteExpr>{};
+      const uint8_t guard = lw ? lw->ttlGuard : 0;
       const WriteExpr *ethDst = nullptr;
       bool writesIpDst = false;
       for (const auto &x : writes) {
@@ -603,7 +624,7 @@ private:
       std::string why;
       for (const auto &x : writes) {
         std::string w1;
-        if (!writeSupported(dev_, x, w1)) {
+        if (!writeSupported(dev_, x, guard, w1)) {
           allWritesHw_[gi] = false;
           if (why.empty()) why = w1;
         }
@@ -624,7 +645,7 @@ private:
       for (const auto &x : writes) {
         if (macTag && x.field == FieldId::EthDst) continue;
         std::string w1;
-        if (!writeSupported(dev_, x, w1)) {
+        if (!writeSupported(dev_, x, guard, w1)) {
           rest = false;
           if (restWhy.empty()) restWhy = w1;
         }
@@ -862,7 +883,8 @@ private:
     for (size_t i = 0; i < p_.tables.size(); ++i) {
       TableSplit &ts = p_.tables[i];
       if (ts.deviceTable < 0) continue;
-      if (ts.deviceTable > 0 && !entered[i]) {
+      // (With the root jump, the first table is entered from device table 0.)
+      if (ts.deviceTable > (p_.rootJump ? 1 : 0) && !entered[i]) {
         ts.why = "no offloaded rule jumps into it";
         for (auto &cs : ts.classes) toSoftware(cs, Reason::NotEntered, ts.why);
         ts.deviceTable = -1;

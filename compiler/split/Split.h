@@ -7,7 +7,9 @@
 ///
 /// Tables. Only tables entered without a stateful operation before them (Table::afterState is
 /// false) may go to the device, in table order, as long as the device has tables left
-/// (DeviceProfile::tableCount). Other tables run in software.
+/// (DeviceProfile::tableCount). Other tables run in software. When the first table has more
+/// classes than device table 0 has priority levels and the other device tables have more, it
+/// starts in device table 1 and table 0 only jumps there (SplitPlan::rootJump).
 ///
 /// Classes, per table, in priority (vector) order. A class is offloaded when:
 ///  1. the device can match every constraint of its Φ. A constraint the device cannot match
@@ -165,6 +167,10 @@ struct SplitPlan {
   std::vector<TableSplit> tables; ///< one per synthesized table, same order
   std::vector<GroupSplit> groups; ///< one per synthesized group, same order
   bool ok = true;                 ///< false when an error was reported (tag space exhausted)
+  /// Device table 0 holds a single rule jumping to device table 1, where the first synthesized
+  /// table starts: its classes need more priority levels than table 0 has and fewer than the
+  /// other tables have (mlx5's root table has 4).
+  bool rootJump = false;
   const ClassSplit *findClass(uint32_t classId) const;
   uint64_t totalClasses() const;
   uint64_t offloadedClasses() const;

@@ -132,6 +132,9 @@ std::string DeviceMatch::str(const ir::Module &m) const {
 std::string printSplit(const ir::Module &m, const synth::ChainTables &t, const SplitPlan &p) {
   std::string out = "split of chain '" + p.chain + "' for " + deviceSummary(p) + "; " +
                     (p.cores == 1 ? std::string("1 core") : thousands(p.cores) + " cores") + "\n";
+  if (p.rootJump)
+    out += "device table 0: one rule jumping to device table 1 (table 0 has " + thousands(p.device.table0.priorities) +
+           " priority levels, the first table needs more)\n";
   for (size_t ti = 0; ti < p.tables.size(); ++ti) {
     const TableSplit &ts = p.tables[ti];
     const synth::Table &tb = t.tables[ti];
@@ -289,6 +292,7 @@ std::string splitToJson(const ir::Module &m, const synth::ChainTables &t, const 
             {"device", dev},
             {"cores", p.cores},
             {"ok", p.ok},
+            {"root_jump", p.rootJump},
             {"tables", tables},
             {"groups", groups},
             {"totals",

@@ -298,14 +298,14 @@ TEST(SplitPaper, EveryRuleOffloadedWhenTheDeviceMatchesTcpFlags) {
 
 TEST(SplitBlocking, Transitive) {
   // 0: SYN to port 22 - noviflow cannot match tcp.flags            -> software
-  // 1: 10.0.0.0/8 to ports 0-1023 - overlaps 0 (port 22)           -> blocked by 0
-  // 2: 10.1.0.0/16 to port 80 - disjoint from 0 (port), inside 1   -> blocked by 1
-  // 3: 192.168.0.0/16 to port 80 - disjoint from 0, 1 and 2        -> offloaded
+  // 1: TCP 10.0.0.0/8 to ports 0-1023 - overlaps 0 (port 22)       -> blocked by 0
+  // 2: TCP 10.1.0.0/16 to port 80 - disjoint from 0 (port), inside 1 -> blocked by 1
+  // 3: TCP 192.168.0.0/16 to port 80 - disjoint from 0, 1 and 2     -> offloaded
   World w(kPaperRules);
   w.add(0, box({dport(22, 22), synFlag()}), w.egressOmega());
-  w.add(0, box({src(ip(10, 0, 0, 0), 8), dport(0, 1023)}), w.egressOmega());
-  w.add(0, box({src(ip(10, 1, 0, 0), 16), dport(80, 80)}), w.egressOmega());
-  w.add(0, box({src(ip(192, 168, 0, 0), 16), dport(80, 80)}), w.egressOmega());
+  w.add(0, box({src(ip(10, 0, 0, 0), 8), proto(6), dport(0, 1023)}), w.egressOmega());
+  w.add(0, box({src(ip(10, 1, 0, 0), 16), proto(6), dport(80, 80)}), w.egressOmega());
+  w.add(0, box({src(ip(192, 168, 0, 0), 16), proto(6), dport(80, 80)}), w.egressOmega());
   SplitPlan p = w.run(builtin("noviflow-1132"));
   EXPECT_EQ(verdicts(p), "0:sw/match 1:sw/blocked 2:sw/blocked 3:hw ");
   EXPECT_EQ(p.tables[0].classes[1].blockedBy, 0);
@@ -339,22 +339,22 @@ TEST(SplitCapacity, Intel82599Holds128Rules) {
 
 TEST(SplitCapacity, ALaterSmallerClassStillFits) {
   // A device of 8 rules with masks on ports (no ranges).
-  //  A tp.dst 80                        1 rule                     -> 1 used
-  //  B tp.dst 1024-65535                6 prefixes (/6 ... /1)     -> 7 used
-  //  C tp.src 1000-1999                 7 prefixes: 1000/13 1008/12 1024/7 1536/8 1792/9
+  //  A tcp tp.dst 80                    1 rule                     -> 1 used
+  //  B tcp tp.dst 1024-65535            6 prefixes (/6 ... /1)     -> 7 used
+  //  C tcp tp.src 1000-1999             7 prefixes: 1000/13 1008/12 1024/7 1536/8 1792/9
   //                                     1920/10 1984/12           -> does not fit (1 left)
-  //  D udp tp.dst 22                    overlaps C (any tp.src)    -> blocked by C
+  //  D tcp tp.dst 22                    overlaps C (any tp.src)    -> blocked by C
   //  E tcp 443 from port 5000           disjoint from C (port 5000), A and B (port 443)
   //                                                                -> 1 rule, 8 used
-  //  F tp.dst 8080 from port 1          the table is full          -> capacity
+  //  F tcp tp.dst 8080 from port 1      the table is full          -> capacity
   World w(kPaperRules);
   DeviceProfile d = custom({{"rules = 100", "rules = 8"}});
-  w.add(0, box({dport(80, 80)}), w.egressOmega());
-  w.add(0, box({dport(1024, 65535)}), w.egressOmega());
-  w.add(0, box({sport(1000, 1999)}), w.egressOmega());
-  w.add(0, box({proto(17), dport(22, 22)}), w.egressOmega());
+  w.add(0, box({proto(6), dport(80, 80)}), w.egressOmega());
+  w.add(0, box({proto(6), dport(1024, 65535)}), w.egressOmega());
+  w.add(0, box({proto(6), sport(1000, 1999)}), w.egressOmega());
+  w.add(0, box({proto(6), dport(22, 22)}), w.egressOmega());
   w.add(0, box({proto(6), sport(5000, 5000), dport(443, 443)}), w.egressOmega());
-  w.add(0, box({sport(1, 1), dport(8080, 8080)}), w.egressOmega());
+  w.add(0, box({proto(6), sport(1, 1), dport(8080, 8080)}), w.egressOmega());
   SplitPlan p = w.run(d);
   EXPECT_EQ(verdicts(p), "0:hw 1:hw 2:sw/capacity 3:sw/blocked 4:hw 5:sw/capacity ");
   const TableSplit &t = p.tables[0];
@@ -426,12 +426,16 @@ TEST(SplitExpansion, RuleCountsPerMatchLevel) {
     const ClassSplit &c = p.tables[0].classes[0];
     return c.hw ? int64_t(c.rules) : -1;
   };
-  // 1024-65535: 1 range, 6 prefixes (mask or prefix), 64,512 exact values.
-  EXPECT_EQ(rulesOn(MatchSupport::Range, box({dport(1024, 65535)})), 1);
-  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({dport(1024, 65535)})), 6);
-  EXPECT_EQ(rulesOn(MatchSupport::Prefix, box({dport(1024, 65535)})), 6);
-  EXPECT_EQ(rulesOn(MatchSupport::Exact, box({dport(1024, 65535)})), 64512);
-  EXPECT_EQ(rulesOn(MatchSupport::None, box({dport(1024, 65535)})), -1);
+  // TCP 1024-65535: 1 range, 6 prefixes (mask or prefix), 64,512 exact values.
+  EXPECT_EQ(rulesOn(MatchSupport::Range, box({proto(6), dport(1024, 65535)})), 1);
+  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({proto(6), dport(1024, 65535)})), 6);
+  EXPECT_EQ(rulesOn(MatchSupport::Prefix, box({proto(6), dport(1024, 65535)})), 6);
+  EXPECT_EQ(rulesOn(MatchSupport::Exact, box({proto(6), dport(1024, 65535)})), 64512);
+  EXPECT_EQ(rulesOn(MatchSupport::None, box({proto(6), dport(1024, 65535)})), -1);
+  // Without a protocol, the ports exclude 0, so only TCP and UDP packets match: one rule set
+  // per protocol (the prerequisites), twice the rules; with 0 admitted, not offloadable.
+  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({dport(1024, 65535)})), 12);
+  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({dport(0, 1023)})), -1);
   // tcp.flags 0x02/0x12 (SYN set, ACK clear): one ternary match; as prefixes, the free bits
   // above bit 1 (bits 2, 3, 5, 6, 7) are enumerated: 32; as exact values, bit 0 too: 64.
   Box synNoAck = box({FieldMatch::masked(FieldId::TcpFlags, 0x02, 0x12)});
@@ -445,7 +449,7 @@ TEST(SplitExpansion, RuleCountsPerMatchLevel) {
   EXPECT_EQ(rulesOn(MatchSupport::Mask, low), 1);
   EXPECT_EQ(rulesOn(MatchSupport::Exact, low), 8);
   // Two fields multiply: tp.dst 1024-65535 (6) × tp.src 1000-1999 (7) = 42.
-  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({sport(1000, 1999), dport(1024, 65535)})), 42);
+  EXPECT_EQ(rulesOn(MatchSupport::Mask, box({proto(17), sport(1000, 1999), dport(1024, 65535)})), 42);
 }
 
 TEST(SplitExpansion, ExactOnlyPortsOnThe82599) {
@@ -632,7 +636,7 @@ TEST(SplitPrint, TextAndJson) {
             "split of chain 'c' for noviflow-1132 (switch): 55 tables: table 0 of 4,096 rules, 65,536 priority levels, "
             "the others of 4,096 rules, 65,536 priority levels; tags: vlan 1-4094 mac 1-65535; 2 cores");
   EXPECT_NE(s.find("table 0 -> device table 0: 1 of 3 classes offloaded, 1 of 4,096 rules\n"), std::string::npos) << s;
-  EXPECT_NE(s.find("  class 0: hw, 1 rule, to software: group 0, tag vlan 1, core 0 | ip.proto=6 tp.dst=80\n"),
+  EXPECT_NE(s.find("  class 0: hw, 1 rule, on ipv4 tcp, to software: group 0, tag vlan 1, core 0 | ip.proto=6 tp.dst=80\n"),
             std::string::npos) << s;
   EXPECT_NE(s.find("  class 1: sw (match): noviflow-1132 cannot match tcp.flags | ip.proto=6 tp.dst=22 tcp.flags=0x2/0x2\n"),
             std::string::npos) << s;
@@ -642,8 +646,10 @@ TEST(SplitPrint, TextAndJson) {
             std::string::npos) << s;
   auto j = nlohmann::json::parse(splitToJson(*w.module, w.ct, p));
   EXPECT_EQ(j["device"]["name"], "noviflow-1132");
-  EXPECT_EQ(j["tables"][0]["classes"][0]["match"][0][0]["field"], "ip.proto");
-  EXPECT_EQ(j["tables"][0]["classes"][0]["match"][1][0]["value"], 80);
+  // ip.proto is the prerequisite (protos), not a field match.
+  EXPECT_EQ(j["tables"][0]["classes"][0]["protos"], nlohmann::json::array({6}));
+  EXPECT_EQ(j["tables"][0]["classes"][0]["match"][0][0]["field"], "tp.dst");
+  EXPECT_EQ(j["tables"][0]["classes"][0]["match"][0][0]["value"], 80);
   EXPECT_EQ(j["tables"][0]["classes"][2]["blocked_by"], 1);
   EXPECT_EQ(j["groups"][0]["tag"]["kind"], "vlan");
   EXPECT_EQ(j["totals"]["offloaded"], 1);
