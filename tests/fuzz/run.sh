@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — build the libFuzzer targets with clang and run each for a fixed number of inputs.
-# Seeds: the examples, the error cases, the real data files and captures, the device profiles.
+# Seeds: the examples, the error cases, the real data files and captures, the device profiles,
+# the example topologies.
 # A crash is kept as BUILD_DIR/crash-TARGET-<sha1> (the scratch corpus is removed on exit).
 # Usage: run.sh SRC_ROOT BUILD_DIR [RUNS]
 set -euo pipefail
@@ -11,7 +12,7 @@ cmake -S "$root/tests/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 ninja -C "$build" > "$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
 
 corpus=$(mktemp -d); trap 'rm -rf "$corpus"' EXIT
-mkdir -p "$corpus/parser" "$corpus/import" "$corpus/pcap" "$corpus/profile"
+mkdir -p "$corpus/parser" "$corpus/import" "$corpus/pcap" "$corpus/profile" "$corpus/topology"
 cp "$root"/examples/*.metron "$root"/tests/errors/*.metron "$root"/tests/samples/*.metron "$corpus/parser/" 2>/dev/null || true
 data=${METRON_DATA_DIR:-$root/../shared/data}
 # Importer seeds: a selector byte, then the head of a real file of that kind.
@@ -29,6 +30,7 @@ if [ -d "$data/pcap" ]; then
     while IFS= read -r -d '' f; do cp "$f" "$corpus/pcap/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 fi
 cp "$root"/targets/profiles/*.toml "$corpus/profile/"
+cp "$root"/examples/*.toml "$corpus/topology/"
 
 cd "$corpus"   # relative imports found by the fuzzer resolve inside the scratch dir
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
@@ -41,4 +43,6 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=pri
   -artifact_prefix="$build/crash-fuzz_pcap-" -print_final_stats=1 "$corpus/pcap" 2>&1 | tail -15
 "$build/fuzz_profile" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$build/crash-fuzz_profile-" -print_final_stats=1 "$corpus/profile" 2>&1 | tail -15
-echo "fuzz: 4 passed, 0 failed"
+"$build/fuzz_topology" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/crash-fuzz_topology-" -print_final_stats=1 "$corpus/topology" 2>&1 | tail -15
+echo "fuzz: 5 passed, 0 failed"
