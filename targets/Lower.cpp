@@ -93,8 +93,9 @@ std::string groupNote(uint32_t g) { return "group " + std::to_string(g); }
 class Lowerer {
 public:
   Lowerer(const ir::Module &m, const synth::ChainTables &t, const split::SplitPlan &p, const Site &s,
-          const std::vector<PathElement> &after, const std::vector<ReturnPoint> &rets)
-      : m_(m), t_(t), p_(p), site_(s), after_(after), rets_(rets) {}
+          const std::vector<PathElement> &before, const std::vector<PathElement> &after,
+          const std::vector<ReturnPoint> &rets)
+      : m_(m), t_(t), p_(p), site_(s), before_(before), after_(after), rets_(rets) {}
 
   Lowering run() {
     out_.napt = naptPartitions(t_, p_);
@@ -107,6 +108,16 @@ public:
     }
     for (size_t k = 0; k < split::kNumTagKinds; ++k)
       if (p_.device.tagRange[k] && nextTag_[k] < p_.device.tagRange[k]->lo) nextTag_[k] = p_.device.tagRange[k]->lo;
+    for (const auto &e : before_) {
+      DeviceRules &d = deviceFor(e.element, e.profile, e.kind);
+      Rule r;
+      r.priority = 1;
+      r.inPort = e.inPort;
+      r.actions.push_back({ActionKind::Output, FieldId::InPort, e.outPort, e.outName});
+      r.role = RuleRole::Path;
+      r.note = "chain traffic on towards " + site_.element + ", which classifies it";
+      d.rules.push_back(std::move(r));
+    }
     DeviceRules cls;
     cls.element = site_.element;
     cls.profile = site_.profile;
@@ -149,6 +160,7 @@ private:
   const synth::ChainTables &t_;
   const split::SplitPlan &p_;
   const Site &site_;
+  const std::vector<PathElement> &before_;
   const std::vector<PathElement> &after_;
   const std::vector<ReturnPoint> &rets_;
   Lowering out_;
@@ -545,8 +557,9 @@ std::vector<NaptPartition> naptPartitions(const synth::ChainTables &t, const spl
 }
 
 Lowering lower(const ir::Module &m, const synth::ChainTables &t, const split::SplitPlan &p, const Site &classifier,
-               const std::vector<PathElement> &after, const std::vector<ReturnPoint> &returns) {
-  return Lowerer(m, t, p, classifier, after, returns).run();
+               const std::vector<PathElement> &before, const std::vector<PathElement> &after,
+               const std::vector<ReturnPoint> &returns) {
+  return Lowerer(m, t, p, classifier, before, after, returns).run();
 }
 
 } // namespace metron::targets

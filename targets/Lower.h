@@ -14,7 +14,8 @@
 ///    addressed to the NAPT's address and a port of core c's part is tagged for core c, so it
 ///    meets the mapping that core made. These rules sit just above the class they refine;
 ///  - path rules on the switches after the classifier: tagged (and untagged) chain traffic
-///    from the previous hop goes out towards the server, matching only the tag;
+///    from the previous hop goes out towards the server, matching only the tag; on the
+///    switches before it (Algorithm 2's setupPath), the chain's traffic goes on towards it;
 ///  - dispatch rules on the server's NIC when a switch tags: tag → the queue of its core;
 ///  - return rules: what the server sends back leaves by the chain's egress point.
 //===----------------------------------------------------------------------------------------===//
@@ -85,7 +86,11 @@ struct ReturnPoint {
   std::string portName;
 };
 
+/// \p before: the switches between the ingress and the classifier (Algorithm 2 passed them
+/// over): they forward the chain's traffic towards it (setupPath); \p after: the elements
+/// between the classifier and the server, the server's NIC last.
 Lowering lower(const ir::Module &m, const synth::ChainTables &t, const split::SplitPlan &p, const Site &classifier,
-               const std::vector<PathElement> &after, const std::vector<ReturnPoint> &returns);
+               const std::vector<PathElement> &before, const std::vector<PathElement> &after,
+               const std::vector<ReturnPoint> &returns);
 
 } // namespace metron::targets

@@ -202,15 +202,19 @@ int runCompile(const CompileCmdOptions &o) {
   site.profile = pl->device.name;
   site.kind = pl->device.kind;
   site.ingressPort.assign(m.portNames.size(), -1);
+  // The chain's ingress ports all enter at the first element of the path (placeChain checks):
+  // on it, each by its own port; a classifier further along sees them all on its in-port.
   for (const auto &ep : topo->ingress)
     for (size_t i = 0; i < m.portNames.size(); ++i)
-      if (m.portNames[i] == ep.chainPort && ep.at.element == ch.element) site.ingressPort[i] = ep.at.port;
+      if (m.portNames[i] == ep.chainPort && ep.at.element == pl->path.front().element)
+        site.ingressPort[i] = pl->classifier == 0 ? ep.at.port : ch.inPort;
   if (ch.isSwitch) {
     site.toServer = ch.outPort;
     site.toServerName = place::PortRef{ch.element, ch.outPort}.str();
   }
-  std::vector<targets::PathElement> after;
-  for (size_t i = pl->classifier + 1; i < pl->path.size(); ++i) {
+  std::vector<targets::PathElement> before, after;
+  for (size_t i = 0; i < pl->path.size(); ++i) {
+    if (i == pl->classifier) continue;
     const place::Hop &h = pl->path[i];
     targets::PathElement e;
     e.element = h.element;
@@ -224,7 +228,7 @@ int runCompile(const CompileCmdOptions &o) {
     e.kind = e.device->kind;
     e.inPort = h.inPort, e.outPort = h.outPort;
     e.outName = place::PortRef{h.element, h.outPort}.str();
-    after.push_back(e);
+    (i < pl->classifier ? before : after).push_back(e);
   }
   // Egress points on a switch of the path: what comes back from the server leaves there.
   std::vector<targets::ReturnPoint> rets;
@@ -233,24 +237,31 @@ int runCompile(const CompileCmdOptions &o) {
     bool used = false;
     for (const auto &n : c->nodes) used = used || (n.kind == ir::ChainNode::Egress && n.name == ep.chainPort);
     if (!used) continue;
-    for (const auto &h : pl->path)
-      if (h.isSwitch && h.element == ep.at.element) {
+    for (size_t j = 0; j < pl->path.size(); ++j) {
+      const place::Hop &h = pl->path[j];
+      if (!h.isSwitch || h.element != ep.at.element) continue;
+      // From the server back along the path to the egress switch, then out of the egress point.
+      for (size_t i = j; i < pl->path.size() && pl->path[i].isSwitch; ++i) {
+        const place::Hop &x = pl->path[i];
         targets::ReturnPoint r;
-        r.element = h.element;
-        r.fromServer = h.outPort;
-        r.port = ep.at.port;
-        r.portName = ep.at.str();
-        bool dup = false;
-        for (const auto &x : rets) dup = dup || (x.element == r.element && x.fromServer == r.fromServer);
-        if (dup) {
-          warnings.push_back("egress points share the link from the server on " + h.element +
-                             ": no return rule for " + ep.chainPort + " (the server must steer it)");
-          continue;
-        }
-        rets.push_back(r);
+        r.element = x.element;
+        r.fromServer = x.outPort;
+        r.port = i == j ? ep.at.port : x.inPort;
+        r.portName = i == j ? ep.at.str() : place::PortRef{x.element, x.inPort}.str();
+        bool dup = false, clash = false;
+        for (const auto &y : rets)
+          if (y.element == r.element && y.fromServer == r.fromServer) {
+            dup = true;
+            clash = clash || y.port != r.port;
+          }
+        if (clash)
+          warnings.push_back("egress points share the link from the server on " + x.element + ": no return rule for " +
+                             ep.chainPort + " (the server must steer it)");
+        if (!dup) rets.push_back(r);
       }
+    }
   }
-  targets::Lowering low = targets::lower(m, t, pl->plan, site, after, rets);
+  targets::Lowering low = targets::lower(m, t, pl->plan, site, before, after, rets);
   for (auto &w : low.warnings) warnings.push_back(w);
   timer.add("lower", t0);
 
