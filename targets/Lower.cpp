@@ -503,7 +503,7 @@ private:
     r.inPort = rp.fromServer;
     r.actions.push_back({ActionKind::Output, FieldId::InPort, rp.port, rp.portName});
     r.role = RuleRole::Return;
-    r.note = "from the server to egress " + rp.portName;
+    r.note = "from the server out of " + rp.portName;
     d->rules.push_back(std::move(r));
   }
 

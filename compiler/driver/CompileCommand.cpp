@@ -247,7 +247,8 @@ int runCompile(const CompileCmdOptions &o) {
         r.element = x.element;
         r.fromServer = x.outPort;
         r.port = i == j ? ep.at.port : x.inPort;
-        r.portName = i == j ? ep.at.str() : place::PortRef{x.element, x.inPort}.str();
+        r.portName = i == j ? ep.at.str()
+                            : place::PortRef{x.element, x.inPort}.str() + " (towards egress " + ep.at.str() + ")";
         bool dup = false, clash = false;
         for (const auto &y : rets)
           if (y.element == r.element && y.fromServer == r.fromServer) {

@@ -12,6 +12,11 @@
 #   golden.sh split   METRONC DIR   every DIR/*.metron: `metronc synth --emit=split ARGS` (ARGS
 #                                   name the device) prints exactly NAME-split.txt and
 #                                   NAME.metron-stderr, exit 0 or the `// EXIT: N` status
+#   golden.sh compile METRONC DIR   every DIR/*.metron: `metronc compile ARGS FILE -o OUT` (ARGS
+#                                   name the topology) prints exactly NAME-compile.txt (OUT
+#                                   shown as "OUT") and NAME.metron-stderr, exit 0 or the
+#                                   `// EXIT: N` status, and OUT holds exactly the files of
+#                                   NAME.out/ (plan.json, rules/*), byte for byte
 #
 # Extra arguments for a case go on a `// ARGS: ...` line in the .metron file. Commands run
 # inside DIR with the bare file name, so paths in diagnostics are stable.
@@ -53,6 +58,27 @@ for f in *.metron; do
     ok=1
     compare "$name-split.txt" "$tmp/out" "$f (stdout)" || ok=0
     compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0
+    [ $ok = 1 ] || fail=$((fail + 1))
+  elif [ "$mode" = compile ]; then
+    rm -rf "$tmp/o"
+    # shellcheck disable=SC2086
+    "$metronc" compile --progress never $args "$f" -o "$tmp/o" > "$tmp/out0" 2> "$tmp/err"; rc=$?
+    if [ "$rc" != "${want:-0}" ]; then echo "FAIL $f: exit $rc, expected ${want:-0}"; cat "$tmp/err"; fail=$((fail + 1)); continue; fi
+    sed "s|$tmp/o|OUT|g" "$tmp/out0" > "$tmp/out"
+    ok=1
+    compare "$name-compile.txt" "$tmp/out" "$f (stdout)" || ok=0
+    compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0
+    if [ "${METRONC_REPLACE:-0}" = 1 ]; then
+      rm -rf "$name.out"
+      if [ -d "$tmp/o" ]; then cp -r "$tmp/o" "$name.out"; fi
+    elif [ -d "$tmp/o" ] || [ -d "$name.out" ]; then
+      got=$(cd "$tmp/o" 2>/dev/null && find . -type f | sort) wanted=$(cd "$name.out" 2>/dev/null && find . -type f | sort)
+      if [ "$got" != "$wanted" ]; then
+        echo "FAIL $f: output files differ from $name.out/:"; diff <(echo "$wanted") <(echo "$got"); ok=0
+      else
+        for g in $got; do compare "$name.out/$g" "$tmp/o/$g" "$f ($g)" || ok=0; done
+      fi
+    fi
     [ $ok = 1 ] || fail=$((fail + 1))
   else
     ok=1
