@@ -44,6 +44,9 @@ total=$((total + 1))
 echo
 build/tests/bench_synth "$data" 5
 total=$((total + 1))
+echo
+bash tests/bench/bench-ovs-install.sh build/metronc . || failed=$((failed + 1))
+total=$((total + 1))
 
 echo
 echo "tests: $((total - failed)) passed, $failed failed"
