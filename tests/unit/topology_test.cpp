@@ -88,6 +88,8 @@ std::string readFile(const std::string &path) {
 // ---- the shipped examples ------------------------------------------------------------------
 
 TEST(TopologyExamples, Fig8a) {
+  // The paper's testbed: a NoviFlow 1132 (4,096 rules, CAP_THR 0.9) in front of a server with
+  // two dual-port Intel 82599 NICs on switch ports 2, 4, 5, 6 (examples/fig8a.toml).
   Topology t = load(example("fig8a.toml"));
   EXPECT_EQ(t.name, "fig8a");
   EXPECT_EQ(t.path, example("fig8a.toml"));
@@ -95,27 +97,31 @@ TEST(TopologyExamples, Fig8a) {
   ASSERT_EQ(t.switches.size(), 1u);
   const Switch &s1 = t.switches[0];
   EXPECT_EQ(s1.name, "s1");
-  EXPECT_EQ(s1.profile.name, "ovs");
+  EXPECT_EQ(s1.profile.name, "noviflow-1132");
   EXPECT_EQ(s1.profile.kind, split::DeviceProfile::Switch);
-  EXPECT_EQ(s1.capacity, 16384u); // `rules`, over the profile's unbounded table 0
+  EXPECT_EQ(s1.capacity, 4096u); // `rules`, equal to the profile's table 0
   EXPECT_EQ(s1.capThr, 0.9);
   EXPECT_EQ(s1.ports, 0u);
   ASSERT_EQ(t.servers.size(), 1u);
   const Server &srv = t.servers[0];
   EXPECT_EQ(srv.name, "server1");
   EXPECT_EQ(srv.cores, 16u);
-  ASSERT_EQ(srv.nics.size(), 1u);
-  const Nic &n = srv.nics[0];
-  EXPECT_EQ(n.name, "nic0");
-  EXPECT_EQ(n.id, "server1.nic0");
-  EXPECT_EQ(n.profile.name, "connectx-5");
-  EXPECT_EQ(n.profile.kind, split::DeviceProfile::Nic);
-  EXPECT_EQ(n.capacity, 65536u); // connectx-5.toml: tables.rules = 65536 (table 0)
-  EXPECT_EQ(n.capThr, 1.0);
-  EXPECT_EQ(n.ports, 1u);
-  ASSERT_EQ(t.links.size(), 1u);
+  ASSERT_EQ(srv.nics.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const Nic &n = srv.nics[i];
+    EXPECT_EQ(n.name, "nic" + std::to_string(i));
+    EXPECT_EQ(n.id, "server1.nic" + std::to_string(i));
+    EXPECT_EQ(n.profile.name, "intel-82599");
+    EXPECT_EQ(n.profile.kind, split::DeviceProfile::Nic);
+    EXPECT_EQ(n.capacity, 128u); // intel-82599.toml: tables.rules = 128
+    EXPECT_EQ(n.capThr, 1.0);
+    EXPECT_EQ(n.ports, 2u);
+  }
+  ASSERT_EQ(t.links.size(), 4u);
   EXPECT_EQ(t.links[0].a.str(), "s1:2");
   EXPECT_EQ(t.links[0].b.str(), "server1.nic0:0");
+  EXPECT_EQ(t.links[3].a.str(), "s1:6");
+  EXPECT_EQ(t.links[3].b.str(), "server1.nic1:1");
   ASSERT_EQ(t.ingress.size(), 1u);
   EXPECT_EQ(t.ingress[0].chainPort, "port0");
   EXPECT_EQ(t.ingress[0].at.str(), "s1:1");
@@ -128,16 +134,17 @@ TEST(TopologyExamples, Fig8a) {
   EXPECT_EQ(t.findServer("server1"), &t.servers[0]);
   EXPECT_EQ(t.findServer("s1"), nullptr);
   EXPECT_EQ(t.findNic("server1.nic0"), &t.servers[0].nics[0]);
+  EXPECT_EQ(t.findNic("server1.nic1"), &t.servers[0].nics[1]);
   EXPECT_EQ(t.findNic("server1"), nullptr);
-  EXPECT_EQ(t.findNic("server1.nic1"), nullptr);
-  ASSERT_TRUE(t.peer(PortRef{"s1", 2}));
-  EXPECT_EQ(t.peer(PortRef{"s1", 2})->str(), "server1.nic0:0");
-  ASSERT_TRUE(t.peer(PortRef{"server1.nic0", 0}));
-  EXPECT_EQ(t.peer(PortRef{"server1.nic0", 0})->str(), "s1:2");
+  EXPECT_EQ(t.findNic("server1.nic2"), nullptr);
+  ASSERT_TRUE(t.peer(PortRef{"s1", 5}));
+  EXPECT_EQ(t.peer(PortRef{"s1", 5})->str(), "server1.nic1:0");
+  ASSERT_TRUE(t.peer(PortRef{"server1.nic0", 1}));
+  EXPECT_EQ(t.peer(PortRef{"server1.nic0", 1})->str(), "s1:4");
   EXPECT_FALSE(t.peer(PortRef{"s1", 1})); // the ingress point
   EXPECT_FALSE(t.peer(PortRef{"s1", 3})); // the egress point
 
-  // In at s1:1, out by s1's only link, s1:2, into server1.nic0:0.
+  // In at s1:1; four links lead to the server, all one hop: the first in the file, s1:2.
   EXPECT_EQ(route(t, "port0", "server1"), "s1 1>2, server1.nic0 0");
   EXPECT_EQ(route(t, "port1", "server1"), "error: no ingress point for chain port 'port1' in topology 'fig8a'");
 }
