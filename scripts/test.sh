@@ -26,7 +26,7 @@ failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$summary")
 echo "== build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
   || { cat build.configure.log; exit 1; }
-ninja -C build -j "$jobs" metronc bench_check bench_synth metron-diff
+ninja -C build -j "$jobs" metronc bench_check bench_synth bench_targets metron-diff
 
 echo "== differential and oracle tests at full size (Release): synthesized tables vs the reference interpreter and ClassBench"
 ctest --test-dir build --output-on-failure -j "$jobs" -R '^(diff|oracle)\.' | tee build.diff.log || true
@@ -43,6 +43,9 @@ build/tests/bench_check "$data" 7
 total=$((total + 1))
 echo
 build/tests/bench_synth "$data" 5
+total=$((total + 1))
+echo
+build/tests/bench_targets "$data" 5
 total=$((total + 1))
 echo
 bash tests/bench/bench-ovs-install.sh build/metronc . || failed=$((failed + 1))
