@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh — the README's first command: install what is needed (Debian 12 packages),
 # build metronc, and run the furthest stages that exist on the bundled examples: check the chain,
-# synthesize it into traffic classes, split them for a ConnectX-5, explain one packet, and run a
+# synthesize it into traffic classes, split them for a ConnectX-5, explain one packet, compile the
+# campus firewall for the paper's Fig. 8a testbed (rules for its switch and NIC), and run a
 # chain in the reference interpreter on a real capture.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,5 +22,8 @@ run build/metronc synth "$example" --stats --emit none
 run build/metronc synth examples/router-napt-lb.metron --emit split --device connectx-5 --cores 4 2>/dev/null | grep -v '^  class'
 run build/metronc explain "$example" --packet 'tcp 192.0.2.7:40000 -> 6.1.2.3:80' --device connectx-5
 out=$(mktemp -d)
+run build/metronc compile examples/campus-fw-dpi.metron --topology examples/fig8a.toml -o "$out/fig8a" 2>/dev/null
+run head -c 600 "$out/fig8a/rules/s1.ofctl"
+echo
 run build/metronc run --reference examples/campus-fw-dpi.metron --pcap "$data/pcap/tcpreplay/test.pcap" --out "$out/campus.pcap" --stats
 rm -rf "$out"
