@@ -11,6 +11,8 @@
 #include "lang/Diagnostics.h"
 #include "lang/Source.h"
 
+#include "compiler/split/TomlNames.h"
+
 #include <toml++/toml.h>
 
 #include <cctype>
@@ -113,20 +115,7 @@ private:
     return n;
   }
 
-  static const char *typeName(const toml::node &n) {
-    switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-    }
-  }
+  static const char *typeName(const toml::node &n) { return tomlTypeName(n); }
   bool wrongType(const toml::node &n, const std::string &key, const std::string &want) {
     return fail(n, key, "'" + key + "' must be " + want + ", not " + typeName(n));
   }

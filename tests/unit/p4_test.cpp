@@ -12,6 +12,7 @@
 /// output of two rule sets (METRONC_REPLACE=1 rewrites them; review the diff).
 //===----------------------------------------------------------------------------------------===//
 #include "targets/p4/P4.h"
+#include "tests/unit/RuleBuilders.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -28,43 +29,9 @@ using namespace metron::targets::p4;
 using ir::FieldId;
 using split::DeviceMatch;
 
+using namespace metron::targets::testing;
+
 namespace {
-
-uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) { return (a << 24) | (b << 16) | (c << 8) | d; }
-
-DeviceMatch masked(FieldId f, uint64_t value, uint64_t mask) {
-  DeviceMatch m;
-  m.field = f;
-  m.value = value;
-  m.mask = mask;
-  return m;
-}
-DeviceMatch exact(FieldId f, uint64_t v) { return masked(f, v, ir::fieldInfo(f).maxValue()); }
-DeviceMatch prefix(FieldId f, uint64_t v, unsigned len) {
-  unsigned bits = ir::fieldInfo(f).bits;
-  uint64_t mask = len == 0 ? 0 : (ir::fieldInfo(f).maxValue() >> (bits - len)) << (bits - len);
-  return masked(f, v, mask);
-}
-DeviceMatch range(FieldId f, uint64_t lo, uint64_t hi) {
-  DeviceMatch m;
-  m.field = f;
-  m.isRange = true;
-  m.lo = lo;
-  m.hi = hi;
-  return m;
-}
-
-Action act(ActionKind k, uint64_t v = 0) {
-  Action a;
-  a.kind = k;
-  a.value = v;
-  return a;
-}
-Action set(FieldId f, uint64_t v) {
-  Action a = act(ActionKind::Set, v);
-  a.field = f;
-  return a;
-}
 
 Rule rule(uint32_t table, uint32_t prio, std::vector<DeviceMatch> ms, std::vector<Action> as) {
   Rule r;

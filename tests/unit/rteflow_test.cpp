@@ -8,6 +8,7 @@
 /// write its rule file there for that checker.
 //===----------------------------------------------------------------------------------------===//
 #include "targets/rteflow/RteFlow.h"
+#include "tests/unit/RuleBuilders.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -20,47 +21,9 @@ using namespace metron;
 using namespace metron::targets;
 using ir::FieldId;
 
+using namespace metron::targets::testing;
+
 namespace {
-
-DeviceMatch exact(FieldId f, uint64_t v) {
-  DeviceMatch m;
-  m.field = f;
-  m.value = v;
-  m.mask = ir::fieldInfo(f).maxValue();
-  return m;
-}
-
-DeviceMatch masked(FieldId f, uint64_t v, uint64_t mask) {
-  DeviceMatch m;
-  m.field = f;
-  m.value = v;
-  m.mask = mask;
-  return m;
-}
-
-DeviceMatch range(FieldId f, uint64_t lo, uint64_t hi) {
-  DeviceMatch m;
-  m.field = f;
-  m.isRange = true;
-  m.lo = lo;
-  m.hi = hi;
-  return m;
-}
-
-Action act(ActionKind k, uint64_t v = 0) {
-  Action a;
-  a.kind = k;
-  a.value = v;
-  return a;
-}
-
-Action set(FieldId f, uint64_t v) {
-  Action a;
-  a.kind = ActionKind::Set;
-  a.field = f;
-  a.value = v;
-  return a;
-}
 
 Rule rule(uint32_t table, uint32_t prio, std::vector<DeviceMatch> match, std::vector<Action> actions) {
   Rule r;
