@@ -76,8 +76,30 @@ print("cx5:", len(t["classes"]), "classes,", len(lines), "rules")
 PY
 check cx5-plan grep -q "^cx5:" "$tmp/py" || cat "$tmp/py"
 
+# ---- Algorithm 2 on the paper's Fig. 8a with a NoviFlow of 1,024 rules: the 3,133 rules fw1_5K
+# needs there exceed 1,024 x 0.9, so the 82599 is the last resort; the switch then only
+# forwards the chain to the server and back to the egress.
+sed 's/^rules = 4096$/rules = 1024/' "$root/examples/fig8a.toml" > "$tmp/fig8a-1k.toml"
+check fig8a-edited grep -q "^rules = 1024$" "$tmp/fig8a-1k.toml"
+expect fig8a 0 "$metronc" compile "$tmp/fw5k.metron" --topology "$tmp/fig8a-1k.toml" -o "$tmp/fig8a" --progress never
+$PY - "$tmp/fig8a" > "$tmp/py" 2>&1 <<'PY'
+import json, sys
+out = sys.argv[1]
+p = json.load(open(out + "/plan.json"))
+sel = p["selection"]
+assert [s["element"] for s in sel] == ["s1", "server1.nic0"], sel
+assert not sel[0]["chosen"] and sel[0]["why"] == "D = 3,133 exceeds C x CAP_THR = 921", sel[0]
+assert sel[1]["chosen"] and p["classifier"]["profile"] == "intel-82599", p["classifier"]
+flows = [l.strip() for l in open(out + "/rules/s1.ofctl") if not l.startswith("#")]
+assert flows == ["table=0,priority=1,cookie=0x400000000,in_port=1,actions=output:2",
+                 "table=0,priority=1,cookie=0x600000000,in_port=2,actions=output:3"], flows
+print("fig8a: NoviFlow passed over, 82599 chosen")
+PY
+check fig8a-plan grep -q "^fig8a:" "$tmp/py" || cat "$tmp/py"
+
 # ---- every rte_flow file through dpdk-testpmd ------------------------------------------------
 check testpmd bash "$here/testpmd-check.sh" "$tmp/x82599/rules/server1.nic0.testpmd" "$tmp/cx5/rules/server1.nic0.testpmd" \
+  "$tmp/fig8a/rules/server1.nic0.testpmd" \
   "$root"/tests/compile/*.out/rules/*.testpmd
 
 # ---- atomic output ---------------------------------------------------------------------------
