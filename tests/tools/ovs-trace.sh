@@ -103,4 +103,56 @@ cb="$data/classbench/pclasseval_song"
 topo="$root/tests/targets/ovs.toml"
 run_chain fw1_1K "$root/tests/targets/fw1_1K.metron" "$cb/fw1_1K_trace" "$topo" || failed=1
 run_chain fw5k-router "$root/tests/targets/fw5k-router.metron" "$cb/fw1_5K_trace" "$topo" || failed=1
+
+# Mirrored NAPT return rules (tests/compile/napt-mirror.metron on 3 cores): a packet addressed to
+# the NAPT's address must be tagged for the core whose part of the port range its destination
+# port is in — the group's own tag when that is the group's core, else the group's return tag
+# for that core (plan.json: napt[].cores, tags[] with napt_return). Expectations come from
+# plan.json; the packets are one per part and per source class.
+mirror_check() {
+  local out="$tmp/mirror"
+  mkdir -p "$out"
+  "$metronc" compile "$root/tests/compile/napt-mirror.metron" --topology "$topo" --cores 3 -o "$out/out" \
+    > "$out/compile.log" 2>&1 || { echo "FAIL mirror: metronc compile failed:"; cat "$out/compile.log"; return 1; }
+  ovs-ofctl -O OpenFlow13 del-flows "$OVS_BR"
+  ovs-ofctl -O OpenFlow13 --bundle add-flows "$OVS_BR" "$out/out/rules/s1.ofctl" || { echo "FAIL mirror: add-flows"; return 1; }
+  "$PY" - "$out/out/plan.json" > "$out/cases" <<'PY' || { echo "FAIL mirror: plan.json"; return 1; }
+import json, sys
+p = json.load(open(sys.argv[1]))
+nat = p["napt"][0]
+assert nat["field"] == "ip.src" and len(nat["cores"]) == 3, nat
+tags = p["tags"]
+def tag(group, core):
+    own = [t for t in tags if t["group"] == group and not t["napt_return"]]
+    if own and own[0]["core"] == core:
+        return own[0]["value"]
+    ret = [t for t in tags if t["group"] == group and t["core"] == core and t["napt_return"]]
+    assert len(ret) == 1, (group, core, tags)
+    return ret[0]["value"]
+# Class 1 of the chain: tcp from 198.51.100.0/24 (group 1); class 2: anything to 203.0.113.0/24 (group 2).
+for src, group in (("198.51.100.7", 1), ("192.0.2.9", 2)):
+    for part in nat["cores"]:
+        lo, hi = part["ports"]
+        for port in (lo, (lo + hi) // 2, hi):
+            flow = "tcp,in_port=1,nw_src=%s,nw_dst=%s,tcp_src=80,tcp_dst=%d" % (src, nat["address"], port)
+            print(flow + "|" + str(tag(group, part["core"])))
+PY
+  # The datapath number of OpenFlow port 2 (dpif/show: "p2 2/5: (internal)").
+  local dp2
+  dp2=$(ovs-appctl dpif/show | awk '$2 ~ /^2\// { sub(/^2\//, "", $2); sub(/:$/, "", $2); print $2 }')
+  [ -n "$dp2" ] || { echo "FAIL mirror: no datapath port for OpenFlow port 2"; ovs-appctl dpif/show; return 1; }
+  local n=0 bad=0 flow want got
+  while IFS='|' read -r flow want; do
+    n=$((n + 1))
+    got=$(ovs-appctl ofproto/trace "$OVS_BR" "$flow" | sed -n 's/^Datapath actions: //p')
+    case "$got" in
+      *"push_vlan(vid=$want,pcp=0),$dp2") ;;
+      *) bad=$((bad + 1)); echo "FAIL mirror: $flow: want vid $want out of port 2, datapath actions: $got" ;;
+    esac
+  done < "$out/cases"
+  [ "$n" -gt 0 ] || { echo "FAIL mirror: no cases"; return 1; }
+  echo "ovs-trace: napt-mirror: $n return packets, $bad on the wrong core"
+  [ "$bad" = 0 ]
+}
+mirror_check || failed=1
 exit $failed
