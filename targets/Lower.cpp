@@ -340,7 +340,7 @@ private:
     bool mirrorsDropped = false;
     for (size_t k = 0; k < n; ++k) {
       const ClassSplit &cs = ts.classes[k];
-      if (!cs.hw) continue;
+      if (!cs.hw || cs.rules == 0) continue; // (a class that matches no packet has no rules)
       uint64_t pos = levels ? span - cs.priority + 1 : n - k;
       uint32_t prio = uint32_t(twoSlots ? 2 * pos : pos);
       const GroupSplit &g = p_.groups[cs.group];

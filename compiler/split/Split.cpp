@@ -311,6 +311,18 @@ constexpr FieldId kIpFields[] = {FieldId::IpSrc,    FieldId::IpDst,    FieldId::
 
 } // namespace
 
+/// Does every packet \p phi admits carry TCP or UDP ports (so a device can write them)?
+static bool onlyTcpUdp(const Box &phi, const Prerequisites &pre) {
+  if (!pre.ipv4) return false;
+  if (!pre.protos.empty())
+    return std::all_of(pre.protos.begin(), pre.protos.end(), [](uint8_t p) { return p == 6 || p == 17; });
+  const auto fc = constraintsOf(phi);
+  const FieldConstraint &pr = fc[size_t(FieldId::IpProto)];
+  for (unsigned v = 0; v < 256; ++v)
+    if (v != 6 && v != 17 && pr.admits(v)) return false;
+  return true;
+}
+
 bool classPrerequisites(const Box &phi, Prerequisites &out, std::string &why, FieldId &culprit) {
   out = Prerequisites{};
   const auto fc = constraintsOf(phi);
@@ -747,8 +759,36 @@ private:
   }
 
   /// Decides the device action of \p c in table \p ti; false with why when there is none.
-  bool planAction(const TrafficClass &c, size_t ti, ClassSplit &cs, std::string &why) {
+  bool planAction(const TrafficClass &c, size_t ti, const Prerequisites &pre, ClassSplit &cs, std::string &why) {
     const Omega &w = ct_.groups[c.group].omega;
+    // A device decrements the TTL of IPv4 packets only (OpenFlow's dec_ttl needs the ip
+    // prerequisite); the chain drops other frames there, which a rule cannot tell apart from
+    // the ones it decrements unless Φ itself excludes them.
+    // Likewise a device writes a header field only in frames that have its layer (OpenFlow's
+    // set_field has the field's prerequisites), where the packet model keeps a write to an
+    // absent layer in the field vector (and pushes a VLAN tag): the class must exclude them.
+    auto decOk = [&](const std::vector<WriteExpr> &ws) {
+      for (const auto &x : ws) {
+        if (x.kind == WriteExpr::DecBy && !pre.ipv4) {
+          why = "its TTL decrement would run on " + dev_.name + ", which decrements IPv4 packets only, and the class "
+                "also admits other frames (which the chain drops)";
+          return false;
+        }
+        std::string layer;
+        if ((x.field == FieldId::VlanId || x.field == FieldId::VlanPcp) && !pre.vlan) layer = "802.1Q-tagged frames";
+        else if ((x.field == FieldId::IpSrc || x.field == FieldId::IpDst || x.field == FieldId::IpTtl ||
+                  x.field == FieldId::IpDscp) && !pre.ipv4)
+          layer = "IPv4 packets";
+        else if ((x.field == FieldId::TpSrc || x.field == FieldId::TpDst) && !onlyTcpUdp(c.phi, pre))
+          layer = "TCP and UDP packets";
+        if (!layer.empty()) {
+          why = "its write of " + std::string(fieldName(x.field)) + " would run on " + dev_.name + ", which writes it in " +
+                layer + " only, and the class also admits other frames";
+          return false;
+        }
+      }
+      return true;
+    };
     bool stateful = w.hasStateful();
     if (!stateful && w.term.kind == Terminal::Drop) {
       if (dev_.drop) {
@@ -762,14 +802,18 @@ private:
       auto it = index_.find(w.term.table);
       if (it != index_.end()) {
         const TableSplit &target = p_.tables[it->second];
-        if (target.deviceTable > p_.tables[ti].deviceTable && complete_[it->second]) {
+        const synth::Op *lw = w.leadingWrites();
+        if (target.deviceTable > p_.tables[ti].deviceTable && complete_[it->second] &&
+            (!lw || decOk(lw->writes))) {
           cs.action = HwAction::Jump;
           cs.jumpTable = w.term.table;
           return true;
         }
+        if (!why.empty()) return false;
       }
     }
     if (p_.groups[c.group].tagKind) {
+      if (!decOk(p_.groups[c.group].hwWrites)) return false;
       cs.action = HwAction::ToSoftware;
       return true;
     }
@@ -808,7 +852,7 @@ private:
       FieldId culprit = FieldId::InPort;
       Prerequisites pre;
       bool ok = planMatch(c, plans, pre, rules, r, why, culprit);
-      if (ok && !planAction(c, ti, cs, why)) {
+      if (ok && !planAction(c, ti, pre, cs, why)) {
         ok = false;
         r = Reason::Action;
       }
