@@ -15,6 +15,9 @@
 #      tests/tools/ovs_trace_check.py compares the two with plan.json (the rule OVS picks in each
 #      table by its cookie, the datapath actions: drop / tag + device writes + output to the
 #      server / plain output) and explain's firewall rule with the trace's last column.
+# Then: the mirrored NAPT return rules of tests/compile/napt-mirror.metron (return packets to
+# the core owning their port), and real captures frame by frame through the rules of
+# tests/targets/real-traffic.metron against `metronc run --reference` (tests/tools/ovs_pcap_check.py).
 # Prints one summary line per chain; exits 1 on any mismatch (the first few printed in full).
 # Data: $METRON_DATA_DIR (default SRC_ROOT/../shared/data). Needs root (OVS creates taps).
 set -euo pipefail
@@ -155,4 +158,28 @@ PY
   [ "$bad" = 0 ]
 }
 mirror_check || failed=1
+
+# Real captures (ARP, IPv6, fragments, truncated frames, real TCP/UDP/ICMP) through the switch
+# rules of tests/targets/real-traffic.metron, frame by frame, against the reference interpreter
+# (tests/tools/ovs_pcap_check.py): a frame the switch drops must be dropped by the reference,
+# a frame it tags for the server must be emitted by it.
+pcap_check() {
+  local out="$tmp/pcap" f name ok=0
+  mkdir -p "$out"
+  "$metronc" compile "$root/tests/targets/real-traffic.metron" --topology "$topo" -o "$out/out" \
+    > "$out/compile.log" 2>&1 || { echo "FAIL pcap: metronc compile failed:"; cat "$out/compile.log"; return 1; }
+  ovs-ofctl -O OpenFlow13 del-flows "$OVS_BR"
+  ovs-ofctl -O OpenFlow13 --bundle add-flows "$OVS_BR" "$out/out/rules/s1.ofctl" || { echo "FAIL pcap: add-flows"; return 1; }
+  for f in debian-dpkt/dns_icmp.pcap debian-dpkt/http.pcap debian-dpkt/nb6-http.pcap debian-dpkt/truncated_dns.pcap \
+           tcpreplay/test.pcap zeek/wikipedia.pcap zeek/bro.org.pcap ndpi/synscan.pcap ndpi/android.pcap; do
+    name=$(basename "$f" .pcap)
+    [ -e "$data/pcap/$f" ] || { echo "FAIL pcap: $data/pcap/$f is missing"; ok=1; continue; }
+    "$metronc" run --reference "$root/tests/targets/real-traffic.metron" --pcap "$data/pcap/$f" --out "$out/$name.ref.pcap" \
+      > "$out/$name.run.log" 2>&1 || { echo "FAIL pcap: metronc run --reference $f:"; cat "$out/$name.run.log"; ok=1; continue; }
+    "$PY" "$here/ovs_pcap_check.py" "$OVS_DIR/ovs-vswitchd.$_ovs_sw_pid.ctl" "$OVS_BR" "$data/pcap/$f" \
+      "$out/$name.ref.pcap" "${OVS_PCAP_FRAMES:-3000}" || ok=1
+  done
+  return $ok
+}
+pcap_check || failed=1
 exit $failed
