@@ -501,16 +501,9 @@ std::optional<Topology> parseTopology(std::string_view text, const std::string &
     err.message = "the topology is larger than 1 MiB (" + std::to_string(text.size()) + " bytes)";
     return std::nullopt;
   }
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error &e) {
-    err.path = path;
-    err.line = e.source().begin.line;
-    err.column = e.source().begin.column;
-    err.message = "not valid TOML: " + std::string(e.description());
-    return std::nullopt;
-  }
+  std::optional<toml::table> parsed = parseTomlOrError(text, path, err);
+  if (!parsed) return std::nullopt;
+  const toml::table &root = *parsed;
   Topology t;
   Reader r(path, err);
   if (!r.read(root, t)) return std::nullopt;

@@ -329,16 +329,9 @@ private:
 
 std::optional<DeviceProfile> parseDeviceProfile(std::string_view text, const std::string &path, ProfileError &err) {
   err = {};
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error &e) {
-    err.path = path;
-    err.line = e.source().begin.line;
-    err.column = e.source().begin.column;
-    err.message = "not valid TOML: " + std::string(e.description());
-    return std::nullopt;
-  }
+  std::optional<toml::table> parsed = parseTomlOrError(text, path, err);
+  if (!parsed) return std::nullopt;
+  const toml::table &root = *parsed;
   DeviceProfile p;
   Reader r(path, err);
   if (!r.read(root, p)) return std::nullopt;

@@ -1,13 +1,32 @@
 //===- compiler/split/TomlNames.h - Words for TOML values in error messages ------*- C++ -*-===//
 ///
 /// Shared by the strict TOML readers (device profiles, topologies): "must be an integer, not
-/// a string".
+/// a string", and the parse step with its error position.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 
 #include <toml++/toml.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 namespace metron {
+
+/// Parses \p text; on a syntax error fills \p err (any type with path, line, column and
+/// message: split::ProfileError, place::TopologyError) and returns nothing.
+template <class Error>
+std::optional<toml::table> parseTomlOrError(std::string_view text, const std::string &path, Error &err) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error &e) {
+    err.path = path;
+    err.line = e.source().begin.line;
+    err.column = e.source().begin.column;
+    err.message = "not valid TOML: " + std::string(e.description());
+    return std::nullopt;
+  }
+}
 
 /// "a table", "an integer", ... for the type of \p n.
 inline const char *tomlTypeName(const toml::node &n) {

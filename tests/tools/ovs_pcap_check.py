@@ -18,10 +18,12 @@ judged: the packet model still reads them as IPv4 (metron-lang(7)), a switch doe
 their transport header (a documented divergence, man metronc-compile(1), BUGS).
 Prints one summary line; exits 1 on a disagreement (the first few printed in full).
 """
-import json
-import socket
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ovs_trace_check import unixctl_calls  # noqa: E402  (one unixctl client for both checkers)
 
 
 def read_pcap(path):
@@ -48,29 +50,12 @@ def read_pcap(path):
 
 
 def trace_all(ctl, bridge, frames):
-    sock = socket.socket(socket.AF_UNIX)
-    sock.connect(ctl)
-    dec = json.JSONDecoder()
-    buf, out = "", []
-    for n, f in enumerate(frames, 1):
-        req = {"id": n, "method": "ofproto/trace", "params": [bridge, "in_port=1", f.hex()]}
-        sock.sendall(json.dumps(req).encode())
-        while True:
-            buf = buf.lstrip()
-            try:
-                reply, end = dec.raw_decode(buf)
-                buf = buf[end:]
-                break
-            except ValueError:
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    sys.exit("ovs_pcap_check: ovs-vswitchd closed the unixctl connection")
-                buf += chunk.decode()
-        if reply.get("id") != n:
-            sys.exit(f"ovs_pcap_check: unixctl reply {reply.get('id')} to request {n}")
-        if reply.get("error") is not None:
-            sys.exit(f"ovs_pcap_check: ofproto/trace of frame {n}: {reply['error']}")
-        out.append(reply["result"])
+    out = []
+    params = ([bridge, "in_port=1", f.hex()] for f in frames)
+    for n, (result, error) in enumerate(unixctl_calls(ctl, "ofproto/trace", params), 1):
+        if error is not None:
+            sys.exit(f"ovs_pcap_check: ofproto/trace of frame {n}: {error}")
+        out.append(result)
     return out
 
 

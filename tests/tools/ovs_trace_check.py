@@ -335,14 +335,16 @@ def cmd_flows(a):
               f"{l4}_src={sp},{l4}_dst={dp}")
 
 
-def cmd_trace(a):
+def unixctl_calls(ctl, method, params_list):
+    """Sends each params list of \p params_list as one \p method request over ovs-vswitchd's
+    unixctl socket \p ctl (the JSON-RPC that ovs-appctl speaks), on one connection; yields the
+    (result, error) of each reply in order."""
     sock = socket.socket(socket.AF_UNIX)
-    sock.connect(a.ctl)
+    sock.connect(ctl)
     dec = json.JSONDecoder()
     buf = ""
-    out = sys.stdout
-    for n, line in enumerate(open(a.flows), 1):
-        sock.sendall(json.dumps({"id": n, "method": "ofproto/trace", "params": [a.bridge, line.strip()]}).encode())
+    for n, params in enumerate(params_list, 1):
+        sock.sendall(json.dumps({"id": n, "method": method, "params": params}).encode())
         while True:
             buf = buf.lstrip()
             try:
@@ -356,8 +358,15 @@ def cmd_trace(a):
                 buf += chunk.decode()
         if reply.get("id") != n:
             sys.exit(f"ovs_trace_check: unixctl reply {reply.get('id')} to request {n}")
+        yield reply.get("result"), reply.get("error")
+
+
+def cmd_trace(a):
+    out = sys.stdout
+    params = ([a.bridge, line.strip()] for line in open(a.flows))
+    for n, (result, error) in enumerate(unixctl_calls(a.ctl, "ofproto/trace", params), 1):
         out.write(f"=== {n}\n")
-        out.write(reply["result"] if reply.get("error") is None else f"unixctl error: {reply['error']}\n")
+        out.write(result if error is None else f"unixctl error: {error}\n")
     return 0
 
 
