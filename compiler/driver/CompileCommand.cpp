@@ -67,12 +67,6 @@ private:
   bool shown_ = false;
 };
 
-std::string hex(uint64_t v) {
-  char b[24];
-  snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-  return b;
-}
-
 json writeJson(const synth::WriteExpr &w) {
   json j = {{"field", ir::fieldInfo(w.field).name}};
   switch (w.kind) {
@@ -145,7 +139,7 @@ int runCompile(const CompileCmdOptions &o) {
   const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
   Progress progress(tty);
   PassTimer timer;
-  constexpr unsigned kStages = 6;
+  constexpr unsigned kStages = 5;
 
   progress.stage(1, kStages, "reading the topology");
   auto t0 = Clock::now();
@@ -165,21 +159,21 @@ int runCompile(const CompileCmdOptions &o) {
     return 2;
   }
 
-  progress.stage(2, kStages, "parsing " + o.file);
+  progress.done(); // (parsing is quick, and its diagnostics must not share the progress line)
   auto lm = loadModule("compile", o.file, [&](const std::string &n, double ms) { timer.addMs(n, ms); });
   if (!lm) return 1;
   const ir::Module &m = *lm->module;
   const ir::Chain *c = selectChain("compile", m, o.chain);
   if (!c) return 1;
 
-  progress.stage(3, kStages, "synthesizing chain " + c->name);
+  progress.stage(2, kStages, "synthesizing chain " + c->name);
   t0 = Clock::now();
   synth::SynthOptions so;
   so.maxClasses = o.maxClasses;
   synth::ChainTables t = synth::synthesize(m, *c, so);
   timer.add("synth", t0);
 
-  progress.stage(4, kStages, "placing the stateless part (Algorithm 2) and splitting");
+  progress.stage(3, kStages, "placing the stateless part (Algorithm 2) and splitting");
   t0 = Clock::now();
   DiagnosticEngine diags(*lm->sm);
   std::string err;
@@ -194,7 +188,7 @@ int runCompile(const CompileCmdOptions &o) {
   }
   if (diags.hasErrors()) return 1;
 
-  progress.stage(5, kStages, "lowering to device rules");
+  progress.stage(4, kStages, "lowering to device rules");
   t0 = Clock::now();
   const place::Hop &ch = pl->path[pl->classifier];
   targets::Site site;
@@ -266,7 +260,7 @@ int runCompile(const CompileCmdOptions &o) {
   for (auto &w : low.warnings) warnings.push_back(w);
   timer.add("lower", t0);
 
-  progress.stage(6, kStages, "writing " + o.out);
+  progress.stage(5, kStages, "writing " + o.out);
   t0 = Clock::now();
   fs::path out(o.out);
   fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
@@ -293,12 +287,11 @@ int runCompile(const CompileCmdOptions &o) {
   } cleanup{tmp};
 
   json devices = json::array();
-  uint64_t totalRules = 0;
   double printMs = 0;
   auto wants = [&](const char *f) { return std::find(o.formats.begin(), o.formats.end(), f) != o.formats.end(); };
   for (size_t di = 0; di < low.devices.size(); ++di) {
     const targets::DeviceRules &d = low.devices[di];
-    progress.stage(6, kStages, "writing rules for " + d.element + " (" + std::to_string(di + 1) + " of " +
+    progress.stage(5, kStages, "writing rules for " + d.element + " (" + std::to_string(di + 1) + " of " +
                                    std::to_string(low.devices.size()) + " elements, " + std::to_string(d.rules.size()) +
                                    " rules)");
     std::string base = fileBase(d.element);
@@ -338,7 +331,6 @@ int runCompile(const CompileCmdOptions &o) {
                    targets::RuleRole::Path, targets::RuleRole::Dispatch, targets::RuleRole::Return,
                    targets::RuleRole::Root})
       if (uint64_t n = d.count(r)) roles[targets::ruleRoleName(r)] = n;
-    totalRules += d.rules.size();
     devices.push_back({{"element", d.element},
                        {"profile", d.profile},
                        {"kind", d.kind == split::DeviceProfile::Switch ? "switch" : "nic"},
@@ -355,9 +347,6 @@ int runCompile(const CompileCmdOptions &o) {
   plan["topology"] = topo->name;
   plan["server"] = pl->server;
   plan["cores"] = pl->cores;
-  const place::Candidate *chosen = nullptr;
-  for (const auto &cd : pl->candidates)
-    if (cd.chosen) chosen = &cd;
   plan["classifier"] = {{"element", ch.element},
                         {"profile", pl->device.name},
                         {"kind", pl->device.kind == split::DeviceProfile::Switch ? "switch" : "nic"},
@@ -376,7 +365,6 @@ int runCompile(const CompileCmdOptions &o) {
                    {"chosen", cd.chosen},
                    {"why", cd.why}});
   plan["selection"] = sel;
-  (void)chosen;
   json path = json::array();
   for (const auto &h : pl->path) {
     json jh = {{"element", h.element}, {"switch", h.isSwitch}, {"in_port", h.inPort}};
@@ -465,8 +453,6 @@ int runCompile(const CompileCmdOptions &o) {
     for (const auto &f : devices[di]["files"]) fl += " " + f.get<std::string>();
     printf("  %-16s %-14s %7zu rules %s\n", d.element.c_str(), d.profile.c_str(), d.rules.size(), fl.c_str());
   }
-  (void)totalRules;
-  (void)hex;
   if (o.timePasses) timer.print(stderr);
   return 0;
 }
