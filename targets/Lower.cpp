@@ -381,6 +381,25 @@ private:
             mirrorsDropped = true; // (only reached when mirrors exist)
             continue;
           }
+          // The rules first (with the actions filled in below): a class whose Φ cannot hold a
+          // return packet for this part gets none, and then no tag is spent on it.
+          const bool srcNat = nat->field == FieldId::IpSrc;
+          DeviceMatch a;
+          a.field = srcNat ? FieldId::IpDst : FieldId::IpSrc;
+          a.value = nat->address;
+          a.mask = 0xffffffffu;
+          DeviceRules mirrors;
+          for (auto [v, msk] : split::rangeToPrefixes(pp.lo, pp.hi, 16)) {
+            DeviceMatch tp;
+            tp.field = srcNat ? FieldId::TpDst : FieldId::TpSrc;
+            tp.value = v, tp.mask = msk;
+            classRules(cs, dt, prio + 1, RuleRole::Mirror, {a, tp}, {6, 17}, {},
+                       "return path of " + part->nf + " ports " + std::to_string(pp.lo) + "-" +
+                           std::to_string(pp.hi) + " (core " + std::to_string(pp.core) + ") in class " +
+                           std::to_string(cs.classId),
+                       mirrors);
+          }
+          if (mirrors.rules.empty()) continue;
           uint64_t tag;
           if (!mirrorTag(g, pp.core, tag)) {
             out_.warnings.push_back("no " + std::string(split::tagKindName(*g.tagKind)) + " tag left on " +
@@ -389,27 +408,12 @@ private:
                                     std::to_string(g.core) + ", which has no mapping for them");
             continue;
           }
-          const bool srcNat = nat->field == FieldId::IpSrc;
-          std::vector<DeviceMatch> extra;
-          DeviceMatch a;
-          a.field = srcNat ? FieldId::IpDst : FieldId::IpSrc;
-          a.value = nat->address;
-          a.mask = 0xffffffffu;
-          extra.push_back(a);
           std::vector<Action> macts;
           writeActions(g.hwWrites, macts);
           tagActions(*g.tagKind, tag, pp.core, macts);
-          for (auto [v, msk] : split::rangeToPrefixes(pp.lo, pp.hi, 16)) {
-            DeviceMatch tp;
-            tp.field = srcNat ? FieldId::TpDst : FieldId::TpSrc;
-            tp.value = v, tp.mask = msk;
-            std::vector<DeviceMatch> ex = extra;
-            ex.push_back(tp);
-            classRules(cs, dt, prio + 1, RuleRole::Mirror, ex, {6, 17},
-                       macts, "return path of " + part->nf + " ports " + std::to_string(pp.lo) + "-" +
-                                  std::to_string(pp.hi) + " (core " + std::to_string(pp.core) + ") in class " +
-                                  std::to_string(cs.classId),
-                       d);
+          for (auto &r : mirrors.rules) {
+            r.actions = macts;
+            d.rules.push_back(std::move(r));
           }
         }
       }
