@@ -365,6 +365,47 @@ Json flowJson(const Flow &fl, const Rule &rule) {
 
 std::string dumpJson(const Json &j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+/// dumpJson(flowJson(fl, rule)), written directly: the same bytes at a fraction of the cost (a
+/// tree of nlohmann objects per rule was most of the printer's time). Only the note needs
+/// escaping; names are identifiers and formatted values are digits, dots and colons.
+std::string flowJsonText(const Flow &fl, const Rule &rule) {
+  auto val = [](Fmt f, uint64_t v) {
+    return f == Fmt::Ipv4 || f == Fmt::Mac ? "\"" + fmtText(f, v) + "\"" : std::to_string(v);
+  };
+  std::string o;
+  o.reserve(256);
+  o += "{\"group\":" + std::to_string(fl.group) + ",\"priority\":" + std::to_string(fl.priority) +
+       ",\"ingress\":true,\"port\":" + std::to_string(fl.port) + ",\"pattern\":[";
+  for (size_t i = 0; i < fl.pattern.size(); ++i) {
+    const Item &it = fl.pattern[i];
+    o += (i ? ",{\"type\":\"" : "{\"type\":\"") + std::string(it.type) + "\"";
+    if (!it.fields.empty()) {
+      std::string spec, last, mask;
+      for (const auto &f : it.fields) {
+        spec += (spec.empty() ? "\"" : ",\"") + std::string(f.name) + "\":" + val(f.valueFmt, f.spec);
+        if (f.range) last += (last.empty() ? "\"" : ",\"") + std::string(f.name) + "\":" + val(f.valueFmt, f.last);
+        mask += (mask.empty() ? "\"" : ",\"") + std::string(f.name) + "\":" + val(f.maskFmt, f.mask);
+      }
+      o += ",\"spec\":{" + spec + "}";
+      if (!last.empty()) o += ",\"last\":{" + last + "}";
+      o += ",\"mask\":{" + mask + "}";
+    }
+    o += "}";
+  }
+  o += "],\"actions\":[";
+  for (size_t i = 0; i < fl.actions.size(); ++i) {
+    const Act &a = fl.actions[i];
+    o += (i ? ",{\"type\":\"" : "{\"type\":\"") + std::string(a.type) + "\"";
+    for (const auto &p : a.params) o += ",\"" + std::string(p.name) + "\":" + val(p.fmt, p.value);
+    o += "}";
+  }
+  o += "],\"role\":\"" + std::string(ruleRoleName(rule.role)) + "\",\"class\":" +
+       (rule.classId < 0 ? std::string("null") : std::to_string(rule.classId)) +
+       ",\"class_group\":" + (rule.group < 0 ? std::string("null") : std::to_string(rule.group)) +
+       ",\"rule_priority\":" + std::to_string(rule.priority) + ",\"note\":" + dumpJson(Json(rule.note)) + "}";
+  return o;
+}
+
 const char *kindName(const DeviceRules &r) { return r.kind == split::DeviceProfile::Switch ? "switch" : "nic"; }
 
 } // namespace
@@ -415,7 +456,12 @@ std::string printJson(const DeviceRules &r, const Options &o) {
   out += "  \"rules\": [";
   for (size_t i = 0; i < r.rules.size(); ++i) {
     out += i ? ",\n    " : "\n    ";
-    out += dumpJson(flowJson(buildFlow(r.rules[i], o, maxPriorityIn(r, r.rules[i].table)), r.rules[i]));
+    Flow fl = buildFlow(r.rules[i], o, maxPriorityIn(r, r.rules[i].table));
+    std::string text = flowJsonText(fl, r.rules[i]);
+    // The hand-written form must be what nlohmann prints (checked on a sample, cheaply).
+    if (i % 1024 == 0)
+      METRON_INTERNAL_ASSERT(text == dumpJson(flowJson(fl, r.rules[i])), "rte_flow JSON: the fast form differs: " + text);
+    out += text;
   }
   out += r.rules.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return out;
