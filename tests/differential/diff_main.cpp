@@ -5,8 +5,12 @@
 /// and requires, packet by packet: the same verdict, the same egress port, the same bytes on
 /// the wire, the same field values, and the same rule in every rule list on the way.
 ///
-///   metron-diff [--packets N] [--seed S] [--pcap FILE]... [--max-classes N] FILE.metron...
-///   metron-diff --random-chains K [--packets N] [--seed S] [--keep DIR]
+///   metron-diff [--packets N] [--seed S] [--pcap FILE]... [--max-classes N] [--jit] FILE.metron...
+///   metron-diff --random-chains K [--packets N] [--seed S] [--keep DIR] [--jit]
+///
+/// With --jit, every table of at most codegen::kMaxInlineClasses classes is also compiled to
+/// machine code (codegen/ClassifierGen.h, LLVM O2, ORC JIT), and the class it picks for the
+/// field vector a packet enters the table with must be the synthesized one.
 ///
 /// Packets: N random packets per chain, biased towards rule boundaries (every rule and route
 /// bound, ±1, and the values chains write), with flows that repeat, replies to packets the
@@ -16,6 +20,7 @@
 /// reproducer (the chain, the packet as an `explain --packet` line and in hex, both outcomes)
 /// after checking whether the packet alone, on fresh state, still mismatches.
 //===----------------------------------------------------------------------------------------===//
+#include "codegen/ClassifierGen.h"
 #include "compiler/driver/Commands.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/split/Split.h"
@@ -46,9 +51,12 @@ struct Options {
   uint32_t maxClasses = synth::SynthOptions{}.maxClasses;
   unsigned randomChains = 0;
   std::string keep;
+  bool jit = false;
 };
 
 using Fields = std::array<uint64_t, kNumFields>;
+
+uint64_t g_jitChecks = 0; ///< --jit: lookups of generated code checked (printed at the end)
 
 uint16_t sum16(const uint8_t *p, size_t n, uint32_t acc = 0) {
   for (size_t i = 0; i + 1 < n; i += 2) acc += uint32_t(p[i] << 8 | p[i + 1]);
@@ -316,6 +324,8 @@ struct Pair {
   const Chain &c;
   const synth::ChainTables &t;
   const std::vector<DeviceView> *views = nullptr;
+  /// --jit: per table, its compiled classifier (nullptr: too large, classified by rte_acl).
+  std::vector<std::unique_ptr<codegen::JitClassifier>> jits;
   std::unique_ptr<interp::Interpreter> ref;
   std::unique_ptr<synth::Executor> syn;
   std::string err;
@@ -364,6 +374,17 @@ struct Pair {
       d += "\n       synthesized";
       for (const auto &s : path) d += " " + str(s.node, s.element, s.rule);
       d += "\n";
+    }
+    // Generated code: the compiled classifier of each table picks the synthesized class.
+    for (size_t i = 0; i < rb.classes.size() && !jits.empty(); ++i) {
+      auto [tab, cls] = rb.classes[i];
+      if (!jits[tab]) continue;
+      int32_t k = (*jits[tab])(rb.entries[i].data());
+      int64_t got = k < 0 ? -1 : int64_t(t.tables[tab].classes[size_t(k)].id);
+      ++g_jitChecks;
+      if (got != int64_t(cls))
+        d += "generated code: table " + std::to_string(tab) + " picks class " + std::to_string(got) +
+             ", the synthesized table class " + std::to_string(cls) + "\n";
     }
     // The split: a device never matches a packet with another class than its own. A device
     // reads the frame, so its rules' prerequisites are checked only on packets whose field
@@ -417,6 +438,16 @@ bool runChain(const Module &m, SourceManager &sm, const Chain &c, const Options 
     fprintf(stderr, "%s: error: %s\n", label.c_str(), pr.err.c_str());
     return false;
   }
+  if (o.jit)
+    for (const auto &tab : t.tables) {
+      std::string err;
+      pr.jits.push_back(tab.classes.size() <= codegen::kMaxInlineClasses ? codegen::JitClassifier::create(tab, err)
+                                                                          : nullptr);
+      if (tab.classes.size() <= codegen::kMaxInlineClasses && !pr.jits.back()) {
+        fprintf(stderr, "%s: error: table %u: %s\n", label.c_str(), tab.id, err.c_str());
+        return false;
+      }
+    }
   PacketSource src(m, c, seed, words);
   std::vector<pkt::Packet> history;
   auto check = [&](const pkt::Packet &p, const std::string &where) {
@@ -472,8 +503,8 @@ bool runChain(const Module &m, SourceManager &sm, const Chain &c, const Options 
 }
 
 int usage() {
-  fprintf(stderr, "usage: metron-diff [--packets N] [--seed S] [--pcap FILE]... [--max-classes N] FILE.metron...\n"
-                  "       metron-diff --random-chains K [--packets N] [--seed S] [--keep DIR]\n");
+  fprintf(stderr, "usage: metron-diff [--packets N] [--seed S] [--pcap FILE]... [--max-classes N] [--jit] FILE.metron...\n"
+                  "       metron-diff --random-chains K [--packets N] [--seed S] [--keep DIR] [--jit]\n");
   return 2;
 }
 
@@ -493,6 +524,7 @@ int main(int argc, char **argv) {
     else if (a == "--max-classes") o.maxClasses = uint32_t(std::stoul(val()));
     else if (a == "--random-chains") o.randomChains = unsigned(std::stoul(val()));
     else if (a == "--keep") o.keep = val();
+    else if (a == "--jit") o.jit = true;
     else if (!a.empty() && a[0] == '-') return usage();
     else o.files.push_back(a);
   }
@@ -533,5 +565,12 @@ int main(int argc, char **argv) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   printf("metron-diff: %llu chains, %llu packets, %llu mismatches (%.1f s)\n", (unsigned long long)tot.chains,
          (unsigned long long)tot.packets, (unsigned long long)tot.mismatches, s);
+  if (o.jit) {
+    printf("metron-diff: %llu table lookups by generated code checked\n", (unsigned long long)g_jitChecks);
+    if (g_jitChecks == 0) {
+      fprintf(stderr, "metron-diff: --jit checked nothing\n");
+      return 1;
+    }
+  }
   return ok ? 0 : 1;
 }
