@@ -124,30 +124,25 @@ public:
     cls.kind = site_.kind;
     for (size_t ti = 0; ti < p_.tables.size(); ++ti)
       if (p_.tables[ti].deviceTable >= 0) classifierTable(ti, cls);
+    // One rule per chain ingress port entering here: the root jump, then the default.
+    auto perIngress = [&](uint32_t priority, Action act, RuleRole role, const std::string &what) {
+      for (size_t cp = 0; cp < site_.ingressPort.size(); ++cp)
+        if (site_.ingressPort[cp] >= 0) {
+          Rule r;
+          r.priority = priority;
+          r.inPort = uint32_t(site_.ingressPort[cp]);
+          r.actions.push_back(act);
+          r.role = role;
+          r.note = "chain port " + m_.portNames[cp] + ": " + what;
+          cls.rules.push_back(std::move(r));
+        }
+    };
     if (p_.rootJump)
-      for (size_t cp = 0; cp < site_.ingressPort.size(); ++cp)
-        if (site_.ingressPort[cp] >= 0) {
-          Rule r;
-          r.table = 0;
-          r.priority = 1;
-          r.inPort = uint32_t(site_.ingressPort[cp]);
-          r.actions.push_back({ActionKind::Jump, FieldId::InPort, 1, ""});
-          r.role = RuleRole::Root;
-          r.note = "chain port " + m_.portNames[cp] + ": the classifier is in table 1 (more priority levels)";
-          cls.rules.push_back(std::move(r));
-        }
+      perIngress(1, {ActionKind::Jump, FieldId::InPort, 1, ""}, RuleRole::Root,
+                 "the classifier is in table 1 (more priority levels)");
     if (site_.kind == DeviceProfile::Switch)
-      for (size_t cp = 0; cp < site_.ingressPort.size(); ++cp)
-        if (site_.ingressPort[cp] >= 0) {
-          Rule r;
-          r.table = 0;
-          r.priority = 0;
-          r.inPort = uint32_t(site_.ingressPort[cp]);
-          r.actions.push_back({ActionKind::Output, FieldId::InPort, uint64_t(site_.toServer), site_.toServerName});
-          r.role = RuleRole::Default;
-          r.note = "chain port " + m_.portNames[cp] + ": what no rule above takes goes to the server untagged";
-          cls.rules.push_back(std::move(r));
-        }
+      perIngress(0, {ActionKind::Output, FieldId::InPort, uint64_t(site_.toServer), site_.toServerName},
+                 RuleRole::Default, "what no rule above takes goes to the server untagged");
     out_.devices.push_back(std::move(cls));
     for (const auto &e : after_) pathElement(e);
     for (const auto &r : rets_) returnRule(r);
@@ -501,7 +496,7 @@ private:
     DeviceRules *d = nullptr;
     for (auto &x : out_.devices)
       if (x.element == rp.element) d = &x;
-    if (!d) return; // not on the path: the topology's own routing takes it from there
+    METRON_INTERNAL_ASSERT(d, "a return point on " + rp.element + ", which has no rules (only path switches do)");
     Rule r;
     r.priority = 1;
     r.inPort = rp.fromServer;

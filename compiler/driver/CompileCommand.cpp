@@ -155,7 +155,10 @@ int runCompile(const CompileCmdOptions &o) {
   if (server.empty()) server = topo->servers.front().name;
   if (!topo->findServer(server)) {
     progress.done();
-    fprintf(stderr, "metronc compile: error: no server '%s' in topology %s\n", server.c_str(), topo->name.c_str());
+    std::string names;
+    for (const auto &sv : topo->servers) names += (names.empty() ? "" : ", ") + sv.name;
+    fprintf(stderr, "metronc compile: error: no server '%s' in topology '%s' (it has: %s)\n", server.c_str(),
+            topo->name.c_str(), names.c_str());
     return 2;
   }
 
@@ -231,6 +234,12 @@ int runCompile(const CompileCmdOptions &o) {
     bool used = false;
     for (const auto &n : c->nodes) used = used || (n.kind == ir::ChainNode::Egress && n.name == ep.chainPort);
     if (!used) continue;
+    // An egress on the server's own NIC needs no rule; one on a switch off the path gets none.
+    bool onPath = false;
+    for (const auto &h : pl->path) onPath = onPath || h.element == ep.at.element;
+    if (!onPath && !topo->findNic(ep.at.element))
+      warnings.push_back("egress point " + ep.chainPort + " (" + ep.at.str() + ") is not on the path from the ingress to " +
+                         pl->server + ": no return rule is written; the network must route what the server sends there");
     for (size_t j = 0; j < pl->path.size(); ++j) {
       const place::Hop &h = pl->path[j];
       if (!h.isSwitch || h.element != ep.at.element) continue;

@@ -27,7 +27,7 @@ std::optional<Placement> placeChain(const ir::Module &m, const synth::ChainTable
                                     std::string &err) {
   const Server *srv = topo.findServer(server);
   if (!srv) {
-    err = "no server '" + server + "' in topology " + topo.name;
+    err = "no server '" + server + "' in topology '" + topo.name + "'";
     return std::nullopt;
   }
   // The chain's ingress ports must all enter the network at one element.

@@ -25,6 +25,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "targets/p4/P4.h"
 
+#include "lang/Diagnostics.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -301,8 +303,10 @@ std::map<int, Cons> ruleConstraints(const Rule &r) {
   };
   bool vlan = r.vlan, ipv4 = r.ipv4 || r.proto != 0;
   for (const DeviceMatch &m : r.match) {
-    if (m.field == FieldId::InPort && r.inPort) continue;
-    if (m.field == FieldId::IpProto && r.proto != 0) continue;
+    // The target IR's contract (targets/Rules.h), as the other printers enforce it.
+    METRON_INTERNAL_ASSERT(m.field != FieldId::InPort, "P4 printer: in_port in a rule's match (Rule::inPort holds it)");
+    METRON_INTERNAL_ASSERT(!(m.field == FieldId::IpProto && r.proto != 0),
+                           "P4 printer: ip.proto match on a rule whose prerequisites set it");
     int slot = int(m.field);
     unsigned bits = slotInfo(slot).bits;
     Cons c;

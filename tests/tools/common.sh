@@ -15,6 +15,12 @@ contains() {
   if grep -qF -- "$3" "$2"; then pass=$((pass + 1)); else echo "FAIL $1: '$3' not in:"; head -20 "$2"; fail=$((fail + 1)); fi
 }
 
+# check NAME CMD... : counts a pass when CMD succeeds.
+check() {
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
+}
+
 # compare EXPECTED-FILE ACTUAL-FILE CASE-NAME : golden comparison; METRONC_REPLACE=1 rewrites
 # the expected file instead (an empty output removes it).
 compare() {

@@ -18,10 +18,6 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 PY=/usr/bin/python3
 
-check() { # NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
-}
 
 cat > "$tmp/fw5k.metron" <<M
 import classbench "$data/classbench/pclasseval_song/fw1_5K" as fw;
@@ -127,6 +123,20 @@ expect quiet 0 "$metronc" compile "$root/tests/compile/two-switches.metron" \
   --topology "$root/tests/compile/topologies/two-switches.toml" -o "$tmp/p"
 check quiet-empty test ! -s "$tmp/err"
 
+# ---- warnings: what the rules cannot do ------------------------------------------------------
+# Fig. 8a as the paper has it: the NoviFlow takes the campus firewall and tags with VLANs, which
+# the 82599 behind it cannot match.
+expect warn-dispatch 0 "$metronc" compile "$root/examples/campus-fw-dpi.metron" --topology "$root/examples/fig8a.toml" \
+  -o "$tmp/w1" --progress never
+contains warn-dispatch-msg "$tmp/err" "metronc compile: warning: server1.nic0 (intel-82599) cannot match vlan.id, the tag s1 puts on packets: the server dispatches them in software"
+# An egress point on a switch the chain's path does not cross.
+sed -e 's/^at = "s1:3"$/at = "s9:1"/' "$root/tests/targets/ovs.toml" > "$tmp/offpath.toml"
+printf '\n[[switch]]\nname = "s9"\nprofile = "ovs"\n' >> "$tmp/offpath.toml"
+check offpath-edited grep -q '^at = "s9:1"$' "$tmp/offpath.toml"
+expect warn-offpath 0 "$metronc" compile "$root/tests/compile/napt-mirror.metron" --topology "$tmp/offpath.toml" -o "$tmp/w2"
+contains warn-offpath-msg "$tmp/err" "metronc compile: warning: egress point port1 (s9:1) is not on the path from the ingress to server1: no return rule is written; the network must route what the server sends there"
+check offpath-no-return bash -c "! grep -q 'cookie=0x6' '$tmp/w2/rules/s1.ofctl'"
+
 # ---- usage and input errors ------------------------------------------------------------------
 expect no-topology 2 "$metronc" compile "$tmp/fw5k.metron" -o "$tmp/q"
 expect bad-format 2 "$metronc" compile "$tmp/fw5k.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/q" --formats pdf
@@ -134,8 +144,14 @@ printf 'name = 3\n' > "$tmp/bad.toml"
 expect bad-topology 1 "$metronc" compile "$tmp/fw5k.metron" --topology "$tmp/bad.toml" -o "$tmp/q"
 contains bad-topology-msg "$tmp/err" "bad.toml:1:"
 expect no-server 2 "$metronc" compile "$tmp/fw5k.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/q" --server nope
-contains no-server-msg "$tmp/err" "no server 'nope'"
+contains no-server-msg "$tmp/err" "metronc compile: error: no server 'nope' in topology 'fig8b' (it has: server1)"
 check nothing-written test ! -e "$tmp/q"
+expect no-parent 1 "$metronc" compile "$tmp/fw5k.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/none/out"
+contains no-parent-msg "$tmp/err" "metronc compile: error: $tmp/none: no such directory"
+touch "$tmp/afile"
+expect not-a-dir 1 "$metronc" compile "$tmp/fw5k.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/afile"
+contains not-a-dir-msg "$tmp/err" "metronc compile: error: $tmp/afile exists and is not a directory"
+check not-a-dir-partial test -z "$(find "$tmp" -maxdepth 1 -name '.*partial*')"
 
 echo "compile-cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -12,10 +12,6 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 PY=/usr/bin/python3
 
-check() { # NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
-}
 
 cat > "$tmp/fw.metron" <<'M'
 nf fw {

@@ -1,8 +1,8 @@
 //===- tests/unit/RuleBuilders.h - Short builders of target-IR rules for the printer tests -*- C++ -*-===//
 ///
 /// The OpenFlow, rte_flow and P4 printer tests build targets::Rule values by hand; these are
-/// the matches and actions they share. Each test keeps its own rule()/device() helpers, whose
-/// defaults differ with the target.
+/// the matches, actions and rules they share. Each test keeps its own device() helper, whose
+/// element and profile differ with the target.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 
@@ -45,6 +45,19 @@ inline Action set(ir::FieldId f, uint64_t v) {
   Action a = act(ActionKind::Set, v);
   a.field = f;
   return a;
+}
+
+/// A rule of \p table at \p priority; the role defaults to a class rule with no class id.
+inline Rule rule(uint32_t table, uint32_t priority, std::vector<DeviceMatch> match, std::vector<Action> actions,
+                 RuleRole role = RuleRole::Class, int64_t classId = -1) {
+  Rule r;
+  r.table = table;
+  r.priority = priority;
+  r.match = std::move(match);
+  r.actions = std::move(actions);
+  r.role = role;
+  r.classId = classId;
+  return r;
 }
 
 } // namespace metron::targets::testing

@@ -24,18 +24,6 @@ using namespace metron::targets::testing;
 
 namespace {
 
-Rule rule(uint32_t table, uint32_t priority, std::vector<DeviceMatch> match, std::vector<Action> actions,
-          RuleRole role = RuleRole::Class, int64_t classId = 0) {
-  Rule r;
-  r.table = table;
-  r.priority = priority;
-  r.match = std::move(match);
-  r.actions = std::move(actions);
-  r.role = role;
-  r.classId = classId;
-  return r;
-}
-
 DeviceRules device(std::vector<Rule> rules) {
   DeviceRules d;
   d.element = "s1";

@@ -33,15 +33,6 @@ using namespace metron::targets::testing;
 
 namespace {
 
-Rule rule(uint32_t table, uint32_t prio, std::vector<DeviceMatch> ms, std::vector<Action> as) {
-  Rule r;
-  r.table = table;
-  r.priority = prio;
-  r.match = std::move(ms);
-  r.actions = std::move(as);
-  return r;
-}
-
 DeviceRules rules(std::vector<Rule> rs) {
   DeviceRules d;
   d.element = "s1";

@@ -25,15 +25,6 @@ using namespace metron::targets::testing;
 
 namespace {
 
-Rule rule(uint32_t table, uint32_t prio, std::vector<DeviceMatch> match, std::vector<Action> actions) {
-  Rule r;
-  r.table = table;
-  r.priority = prio;
-  r.match = std::move(match);
-  r.actions = std::move(actions);
-  return r;
-}
-
 DeviceRules device(std::vector<Rule> rules, uint32_t maxPriority) {
   DeviceRules d;
   d.element = "server1.nic0";
