@@ -24,11 +24,21 @@ using ir::FieldMatch;
 std::unique_ptr<llvm::Module> classifierModule(llvm::LLVMContext &ctx, const synth::Table &t, const std::string &name) {
   if (t.classes.size() > kMaxInlineClasses) return nullptr;
   auto mod = std::make_unique<llvm::Module>("metron." + name, ctx);
+  emitClassifier(*mod, t, name);
+  std::string errs;
+  llvm::raw_string_ostream os(errs);
+  METRON_INTERNAL_ASSERT(!llvm::verifyModule(*mod, &os), "generated classifier does not verify: " + os.str());
+  return mod;
+}
+
+llvm::Function *emitClassifier(llvm::Module &module, const synth::Table &t, const std::string &name) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Module *mod = &module;
   llvm::IRBuilder<> b(ctx);
   llvm::Type *i64 = b.getInt64Ty();
   llvm::Type *i32 = b.getInt32Ty();
   auto *fnTy = llvm::FunctionType::get(i32, {llvm::PointerType::getUnqual(i64)}, false);
-  auto *fn = llvm::Function::Create(fnTy, llvm::Function::ExternalLinkage, name, mod.get());
+  auto *fn = llvm::Function::Create(fnTy, llvm::Function::ExternalLinkage, name, mod);
   llvm::Argument *fields = fn->getArg(0);
   fields->setName("fields");
   fn->addParamAttr(0, llvm::Attribute::NoCapture);
@@ -79,11 +89,7 @@ std::unique_ptr<llvm::Module> classifierModule(llvm::LLVMContext &ctx, const syn
   }
   b.SetInsertPoint(miss);
   b.CreateRet(b.getInt32(uint32_t(-1)));
-
-  std::string errs;
-  llvm::raw_string_ostream os(errs);
-  METRON_INTERNAL_ASSERT(!llvm::verifyModule(*mod, &os), "generated classifier does not verify: " + os.str());
-  return mod;
+  return fn;
 }
 
 void optimize(llvm::Module &m) {

@@ -31,6 +31,7 @@
 #include <string>
 
 namespace llvm {
+class Function;
 class LLVMContext;
 class Module;
 } // namespace llvm
@@ -43,6 +44,10 @@ constexpr size_t kMaxInlineClasses = 1024;
 /// A module holding the classifier of \p t as function \p name; nullptr when \p t has more than
 /// kMaxInlineClasses classes. The module is verified (an invalid one is an internal error).
 std::unique_ptr<llvm::Module> classifierModule(llvm::LLVMContext &ctx, const synth::Table &t, const std::string &name);
+
+/// Adds the classifier of \p t to \p m as function \p name (external linkage) and returns it; \p t
+/// must have at most kMaxInlineClasses classes.
+llvm::Function *emitClassifier(llvm::Module &m, const synth::Table &t, const std::string &name);
 
 /// Runs LLVM's O2 module pipeline (new pass manager) on \p m.
 void optimize(llvm::Module &m);

@@ -9,6 +9,10 @@
 /// compile's output) or is empty.
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/driver/Commands.h"
+#include "compiler/driver/Compile.h"
+
+#include "codegen/ClassifierGen.h"
+#include "codegen/ProgramGen.h"
 
 #include "compiler/place/Place.h"
 #include "compiler/split/Split.h"
@@ -18,10 +22,13 @@
 #include "targets/p4/P4.h"
 #include "targets/rteflow/RteFlow.h"
 
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <fstream>
 #include <unistd.h>
 
@@ -31,19 +38,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-struct CompileCmdOptions {
-  std::string file;
-  std::string topology;
-  std::string out;
-  std::string chain;
-  std::string server;
-  unsigned cores = 0;
-  uint32_t maxClasses = synth::SynthOptions{}.maxClasses;
-  bool timePasses = false;
-  std::string progress = "auto";
-  std::vector<std::string> formats = {"openflow", "p4", "rte_flow"};
-};
 
 /// One line of progress on a terminal ("metronc compile: [3/6] split for s1"), rewritten in
 /// place and erased at the end; nothing when stderr is not a terminal.
@@ -135,39 +129,57 @@ bool commitDir(const fs::path &tmp, const fs::path &out, std::string &err) {
   return true;
 }
 
-int runCompile(const CompileCmdOptions &o) {
+} // namespace
+
+int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
   Progress progress(tty);
   PassTimer timer;
-  constexpr unsigned kStages = 5;
+  constexpr unsigned kStages = 6;
 
+  // The topology: read first (a bad one fails fast), or built for the chain (metronc run).
+  std::optional<place::Topology> topo;
+  std::string server = o.server;
+  auto setTopology = [&](std::optional<place::Topology> tp, const place::TopologyError &terr) {
+    if (!tp) {
+      progress.done();
+      fprintf(stderr, "metronc %s: %s\n", o.cmd, terr.str().c_str());
+      return 1;
+    }
+    topo = std::move(tp);
+    if (server.empty()) server = topo->servers.front().name;
+    if (!topo->findServer(server)) {
+      progress.done();
+      std::string names;
+      for (const auto &sv : topo->servers) names += (names.empty() ? "" : ", ") + sv.name;
+      fprintf(stderr, "metronc %s: error: no server '%s' in topology '%s' (it has: %s)\n", o.cmd, server.c_str(),
+              topo->name.c_str(), names.c_str());
+      return 2;
+    }
+    return 0;
+  };
   progress.stage(1, kStages, "reading the topology");
   auto t0 = Clock::now();
-  place::TopologyError terr;
-  auto topo = place::loadTopology(o.topology, terr);
-  if (!topo) {
-    progress.done();
-    fprintf(stderr, "metronc compile: %s\n", terr.str().c_str());
-    return 1;
-  }
-  timer.add("topology", t0);
-  std::string server = o.server;
-  if (server.empty()) server = topo->servers.front().name;
-  if (!topo->findServer(server)) {
-    progress.done();
-    std::string names;
-    for (const auto &sv : topo->servers) names += (names.empty() ? "" : ", ") + sv.name;
-    fprintf(stderr, "metronc compile: error: no server '%s' in topology '%s' (it has: %s)\n", server.c_str(),
-            topo->name.c_str(), names.c_str());
-    return 2;
+  if (!o.topology.empty() || !o.defaultTopology) {
+    place::TopologyError terr;
+    auto tp = place::loadTopology(o.topology, terr);
+    if (int rc = setTopology(std::move(tp), terr)) return rc;
+    timer.add("topology", t0);
   }
 
   progress.done(); // (parsing is quick, and its diagnostics must not share the progress line)
-  auto lm = loadModule("compile", o.file, [&](const std::string &n, double ms) { timer.addMs(n, ms); });
+  auto lm = loadModule(o.cmd, o.file, [&](const std::string &n, double ms) { timer.addMs(n, ms); });
   if (!lm) return 1;
   const ir::Module &m = *lm->module;
-  const ir::Chain *c = selectChain("compile", m, o.chain);
+  const ir::Chain *c = selectChain(o.cmd, m, o.chain);
   if (!c) return 1;
+  if (!topo) {
+    t0 = Clock::now();
+    place::TopologyError terr;
+    auto tp = place::parseTopology(o.defaultTopology(m, *c), "<default topology>", terr);
+    if (int rc = setTopology(std::move(tp), terr)) return rc;
+    timer.add("topology", t0);
+  }
 
   progress.stage(2, kStages, "synthesizing chain " + c->name);
   t0 = Clock::now();
@@ -186,7 +198,7 @@ int runCompile(const CompileCmdOptions &o) {
   diags.sortByLocation();
   diags.printText(stderr, useColor("auto"));
   if (!pl) {
-    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
     return 1;
   }
   if (diags.hasErrors()) return 1;
@@ -276,14 +288,14 @@ int runCompile(const CompileCmdOptions &o) {
   std::error_code ec;
   if (!fs::is_directory(parent, ec)) {
     progress.done();
-    fprintf(stderr, "metronc compile: error: %s: no such directory\n", parent.string().c_str());
+    fprintf(stderr, "metronc %s: error: %s: no such directory\n", o.cmd, parent.string().c_str());
     return 1;
   }
   fs::path tmp = parent / ("." + out.filename().string() + ".partial." + std::to_string(getpid()));
   fs::remove_all(tmp, ec);
   if (!fs::create_directories(tmp / "rules", ec)) {
     progress.done();
-    fprintf(stderr, "metronc compile: error: cannot create %s: %s\n", tmp.string().c_str(), ec.message().c_str());
+    fprintf(stderr, "metronc %s: error: cannot create %s: %s\n", o.cmd, tmp.string().c_str(), ec.message().c_str());
     return 1;
   }
   struct Cleanup {
@@ -332,7 +344,7 @@ int runCompile(const CompileCmdOptions &o) {
     }
     if (!ok) {
       progress.done();
-      fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+      fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
       return 1;
     }
     json roles = json::object();
@@ -347,6 +359,64 @@ int runCompile(const CompileCmdOptions &o) {
                        {"rules", d.rules.size()},
                        {"roles", roles},
                        {"files", files}});
+  }
+
+  // The data plane: the chain's module, optimized, compiled for this host and linked with the
+  // runtime into bin/<server>.
+  json dataplane = nullptr;
+  std::string exeRel;
+  if (wants("dataplane") || o.emit == "llvm") {
+    progress.stage(6, kStages, "generating the data plane of " + pl->server);
+    auto g0 = Clock::now();
+    llvm::LLVMContext ctx;
+    codegen::ProgramInput pin;
+    pin.module = &m;
+    pin.tables = &t;
+    pin.plan = &pl->plan;
+    pin.lowering = &low;
+    pin.server = pl->server;
+    codegen::ProgramStats ps;
+    std::string config;
+    auto mod = codegen::programModule(ctx, pin, config, ps);
+    timer.add("codegen: LLVM IR", g0);
+    if (!codegen::setHostTarget(*mod, err)) {
+      progress.done();
+      fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
+      return 1;
+    }
+    g0 = Clock::now();
+    codegen::optimize(*mod);
+    timer.add("codegen: optimize (O2)", g0);
+    if (o.emit == "llvm") fputs(codegen::printModule(*mod).c_str(), stdout);
+    dataplane = {{"cores", ps.cores},
+                 {"groups", ps.groups},
+                 {"tables_inline", ps.inlineTables},
+                 {"tables_rte_acl", ps.aclTables},
+                 {"class_counters", ps.classes},
+                 {"stateful_elements", ps.stateful}};
+    if (wants("dataplane")) {
+      fs::create_directories(tmp / "bin", ec);
+      std::string base = fileBase(pl->server);
+      std::string obj = (tmp / "bin" / (base + ".o")).string();
+      g0 = Clock::now();
+      if (!codegen::emitObject(*mod, obj, err)) {
+        progress.done();
+        fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
+        return 1;
+      }
+      timer.add("codegen: object", g0);
+      progress.stage(6, kStages, "linking bin/" + base);
+      g0 = Clock::now();
+      if (!codegen::linkExecutable(obj, (tmp / "bin" / base).string(), err)) {
+        progress.done();
+        fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
+        return 1;
+      }
+      timer.add("link", g0);
+      exeRel = "bin/" + base;
+      dataplane["executable"] = exeRel;
+      dataplane["object"] = "bin/" + base + ".o";
+    }
   }
 
   // plan.json
@@ -436,22 +506,45 @@ int runCompile(const CompileCmdOptions &o) {
   }
   plan["napt"] = napt;
   plan["devices"] = devices;
+  plan["dataplane"] = dataplane;
   plan["warnings"] = warnings;
   if (!writeFile(tmp / "plan.json", plan.dump(1) + "\n", err)) {
     progress.done();
-    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
     return 1;
   }
   if (!commitDir(tmp, out, err)) {
     progress.done();
-    fprintf(stderr, "metronc compile: error: %s\n", err.c_str());
+    fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
     return 1;
   }
   cleanup.keep = true;
   timer.addMs("write", std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - printMs);
   progress.done();
 
-  for (const auto &w : warnings) fprintf(stderr, "metronc compile: warning: %s\n", w.c_str());
+  for (const auto &w : warnings) fprintf(stderr, "metronc %s: warning: %s\n", o.cmd, w.c_str());
+  if (result) {
+    result->server = pl->server;
+    result->chain = c->name;
+    result->cores = pl->cores;
+    result->classifier = ch.element;
+    result->classifierKind = pl->device.kind == split::DeviceProfile::Switch ? "switch" : "nic";
+    for (const auto &n : c->nodes) {
+      if (n.kind == ir::ChainNode::Ingress) result->ingress.push_back(n.name);
+      if (n.kind == ir::ChainNode::Egress) result->egress.push_back(n.name);
+    }
+    if (!exeRel.empty()) result->executable = (out / exeRel).string();
+    for (size_t di = 0; di < low.devices.size(); ++di)
+      if (low.devices[di].kind != split::DeviceProfile::Switch)
+        for (const auto &f : devices[di]["files"]) {
+          std::string fn = f.get<std::string>();
+          if (fn.size() > 14 && fn.compare(fn.size() - 14, 14, ".rte_flow.json") == 0) result->nicRules = (out / fn).string();
+        }
+  }
+  if (o.quiet) {
+    if (o.timePasses) timer.print(stderr);
+    return 0;
+  }
   // One summary line per element on stdout.
   printf("%s: chain %s on %s (%u cores); classifier %s (%s): %llu of %llu classes offloaded\n", o.out.c_str(),
          c->name.c_str(), pl->server.c_str(), pl->cores, ch.element.c_str(), pl->device.name.c_str(),
@@ -465,8 +558,6 @@ int runCompile(const CompileCmdOptions &o) {
   if (o.timePasses) timer.print(stderr);
   return 0;
 }
-
-} // namespace
 
 void addCompileCommand(CLI::App &app, std::vector<Command> &cmds) {
   auto o = std::make_shared<CompileCmdOptions>();
@@ -487,12 +578,15 @@ void addCompileCommand(CLI::App &app, std::vector<Command> &cmds) {
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   cmd->add_option("--formats", o->formats,
-                  "Rule formats to write: openflow and p4 for switches, rte_flow for NICs (comma-separated)")
+                  "What to write: openflow and p4 rules for switches, rte_flow for NICs, dataplane: the server's "
+                  "executable bin/SERVER (comma-separated)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"openflow", "p4", "rte_flow"}))
+      ->check(CLI::IsMember({"openflow", "p4", "rte_flow", "dataplane"}))
       ->capture_default_str();
+  cmd->add_option("--emit", o->emit, "Also print a stage's output on stdout: llvm (the optimized data-plane module)")
+      ->check(CLI::IsMember({"llvm"}));
   cmd->add_flag("--time-passes", o->timePasses, "Print the time spent in each stage on stderr");
-  cmds.push_back({cmd, [o] { return runCompile(*o); }});
+  cmds.push_back({cmd, [o] { return runCompile(*o, nullptr); }});
 }
 
 } // namespace metron

@@ -1,10 +1,14 @@
 //===- compiler/driver/RunCommand.cpp - metronc run -------------------------------------------===//
 ///
-/// `metronc run --reference` runs a capture through the reference interpreter and writes what
-/// each egress port emits to a capture (man/metronc-run.1). The compiled data plane will be the
-/// default once it exists; until then --reference is required.
+/// `metronc run` compiles a chain (as `metronc compile` does, for --topology or an embedded
+/// default: one server whose NIC takes every ingress and egress port of the chain), starts the
+/// generated data-plane executable on DPDK virtual devices (net_pcap: the capture in, one
+/// capture per egress port out) and prints what it did. `--reference` runs the reference
+/// interpreter instead (man/metronc-run.1). Both write the same captures, and with --index the
+/// input record each output record came from.
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/driver/Commands.h"
+#include "compiler/driver/Compile.h"
 
 #include "compiler/interp/Interpreter.h"
 #include "runtime/packet/Pcap.h"
@@ -12,7 +16,16 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 namespace metron {
 
@@ -25,6 +38,11 @@ struct RunOptions {
   bool stats = false;
   std::string statsFormat = "text";
   bool timePasses = false;
+  bool index = false;
+  bool verbose = false;
+  unsigned cores = 1;
+  std::string topology, keep, dispatch = "auto";
+  uint32_t maxClasses = 16384;
 };
 
 std::string joined(const std::vector<std::string> &v) {
@@ -86,12 +104,11 @@ void printStatsJson(const ir::Chain &chain, const Totals &t, const std::vector<i
   printf("%s\n", j.dump(2).c_str());
 }
 
+int runCompiled(const RunOptions &o);
+
 int runRun(const RunOptions &o) {
   const char *cmd = "run";
-  if (!o.reference) {
-    fprintf(stderr, "metronc run: error: the compiled data plane is not built yet (issue 5); use --reference\n");
-    return 2;
-  }
+  if (!o.reference) return runCompiled(o);
   PassTimer timer;
   auto lm = loadModule(cmd, o.file, [&](const std::string &pass, double ms) { timer.addMs(pass, ms); });
   if (!lm) return 1;
@@ -141,6 +158,7 @@ int runRun(const RunOptions &o) {
   }
   std::vector<std::unique_ptr<pkt::PcapWriter>> writers;
   std::vector<std::string> outPaths;
+  std::vector<std::unique_ptr<std::ofstream>> indexes;
   for (const auto &e : t.egress) {
     outPaths.push_back(replaceAll(o.out, "%e", e));
     auto w = pkt::PcapWriter::create(outPaths.back(), err);
@@ -149,6 +167,13 @@ int runRun(const RunOptions &o) {
       return 1;
     }
     writers.push_back(std::move(w));
+    if (o.index) {
+      indexes.push_back(std::make_unique<std::ofstream>(outPaths.back() + ".idx", std::ios::binary | std::ios::trunc));
+      if (!*indexes.back()) {
+        fprintf(stderr, "metronc run: error: cannot write '%s.idx': %s\n", outPaths.back().c_str(), strerror(errno));
+        return 1;
+      }
+    }
   }
   t.emitted.assign(t.egress.size(), 0);
   timer.add("set up the interpreter", t0);
@@ -169,6 +194,10 @@ int runRun(const RunOptions &o) {
       return 1;
     }
     ++t.emitted[slot];
+    if (o.index) {
+      uint64_t idx = reader->recordsRead() - 1; // little-endian on every machine DPDK runs on
+      indexes[slot]->write(reinterpret_cast<const char *>(&idx), sizeof idx);
+    }
   }
   if (!reader->error().empty()) {
     fprintf(stderr, "metronc run: error: %s\n", reader->error().c_str());
@@ -177,6 +206,11 @@ int runRun(const RunOptions &o) {
   for (auto &w : writers)
     if (!w->commit(err)) {
       fprintf(stderr, "metronc run: error: %s\n", err.c_str());
+      return 1;
+    }
+  for (size_t i = 0; i < indexes.size(); ++i)
+    if (indexes[i]->close(), !*indexes[i]) {
+      fprintf(stderr, "metronc run: error: cannot write '%s.idx'\n", outPaths[i].c_str());
       return 1;
     }
   timer.add("run", t0);
@@ -201,6 +235,208 @@ int runRun(const RunOptions &o) {
   return 0;
 }
 
+/// The embedded default topology of `metronc run`: one server with the chain's cores and one
+/// ConnectX-5 NIC whose ports are the chain's ingress ports, then its egress ports.
+std::string defaultTopology(const ir::Chain &c, unsigned cores) {
+  std::vector<std::string> in, out;
+  for (const auto &n : c.nodes) {
+    if (n.kind == ir::ChainNode::Ingress) in.push_back(n.name);
+    if (n.kind == ir::ChainNode::Egress) out.push_back(n.name);
+  }
+  std::string t = "name = \"run-default\"\n\n[[server]]\nname = \"server1\"\ncores = " + std::to_string(cores) +
+                  "\n\n  [[server.nic]]\n  name = \"nic0\"\n  profile = \"connectx-5\"\n  ports = " +
+                  std::to_string(in.size() + out.size()) + "\n";
+  size_t port = 0;
+  for (const auto &n : in) t += "\n[[ingress]]\nport = \"" + n + "\"\nat = \"server1.nic0:" + std::to_string(port++) + "\"\n";
+  for (const auto &n : out) t += "\n[[egress]]\nport = \"" + n + "\"\nat = \"server1.nic0:" + std::to_string(port++) + "\"\n";
+  return t;
+}
+
+/// Runs \p argv, waiting for it; its exit status, or -1 with \p err.
+int spawnWait(const std::vector<std::string> &args, std::string &err) {
+  std::vector<char *> argv;
+  for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0) {
+    err = "cannot start '" + args[0] + "': " + strerror(rc);
+    return -1;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) {
+      err = std::string("waitpid: ") + strerror(errno);
+      return -1;
+    }
+  if (WIFSIGNALED(status)) {
+    err = "'" + args[0] + "' was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
+/// A pcap file with a header and no record: the rx side of an egress port's net_pcap device.
+bool writeEmptyPcap(const std::string &path, std::string &err) {
+  auto w = pkt::PcapWriter::create(path, err);
+  return w && w->commit(err);
+}
+
+int runCompiled(const RunOptions &o) {
+  namespace fs = std::filesystem;
+  PassTimer timer;
+  auto t0 = Clock::now();
+  // Scratch space: the compile output (kept with --keep) and the runtime's files.
+  std::string scratch;
+  {
+    char tmpl[] = "/tmp/metronc-run.XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    std::string t = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/metronc-run.XXXXXX";
+    std::vector<char> buf(t.begin(), t.end());
+    buf.push_back(0);
+    if (!mkdtemp(buf.data()) && !mkdtemp(tmpl)) {
+      fprintf(stderr, "metronc run: error: cannot create a scratch directory: %s\n", strerror(errno));
+      return 1;
+    }
+    scratch = buf.data();
+  }
+  struct Cleanup {
+    std::string dir;
+    std::vector<std::string> files;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto &f : files) fs::remove(f, ec);
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{scratch, {}};
+
+  CompileCmdOptions co;
+  co.cmd = "run";
+  co.file = o.file;
+  co.chain = o.chain;
+  co.topology = o.topology;
+  co.cores = o.cores;
+  co.maxClasses = o.maxClasses;
+  co.progress = "never";
+  co.quiet = true;
+  co.formats = {"rte_flow", "dataplane"};
+  co.out = o.keep.empty() ? scratch + "/out" : o.keep;
+  co.timePasses = false;
+  const unsigned cores = o.cores;
+  co.defaultTopology = [cores](const ir::Module &, const ir::Chain &c) { return defaultTopology(c, cores); };
+  CompileResult cr;
+  if (int rc = runCompile(co, &cr)) return rc;
+  timer.add("compile", t0);
+  if (cr.classifierKind != "nic") {
+    fprintf(stderr,
+            "metronc run: error: in this topology the classifier is switch '%s'; metronc run emulates only the "
+            "server's NIC (use a topology where the NIC classifies, or metronc deploy to run with the switch)\n",
+            cr.classifier.c_str());
+    return 2;
+  }
+
+  // Ports: the capture enters by one ingress port; each egress port writes its own capture.
+  std::string inName = o.in.empty() ? cr.ingress.front() : o.in;
+  if (std::find(cr.ingress.begin(), cr.ingress.end(), inName) == cr.ingress.end()) {
+    fprintf(stderr, "metronc run: error: '%s' is not an ingress port of chain '%s' (its ingress ports: %s)\n",
+            inName.c_str(), cr.chain.c_str(), joined(cr.ingress).c_str());
+    return 2;
+  }
+  if (cr.egress.size() > 1 && o.out.find("%e") == std::string::npos) {
+    fprintf(stderr,
+            "metronc run: error: chain '%s' has %zu egress ports (%s): --out must contain %%e, which is replaced by each "
+            "port name (one capture per port)\n",
+            cr.chain.c_str(), cr.egress.size(), joined(cr.egress).c_str());
+    return 2;
+  }
+  {
+    std::ifstream probe(o.pcap, std::ios::binary);
+    if (!probe) {
+      fprintf(stderr, "metronc run: error: cannot open '%s': %s\n", o.pcap.c_str(), strerror(errno));
+      return 1;
+    }
+  }
+  std::string err;
+  const std::string empty = scratch + "/empty.pcap";
+  if (!writeEmptyPcap(empty, err)) {
+    fprintf(stderr, "metronc run: error: %s\n", err.c_str());
+    return 1;
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 1) cpus = 1;
+  std::string lcores;
+  for (unsigned k = 0; k <= cr.cores; ++k)
+    lcores += (k ? "," : "") + std::to_string(k) + "@" + std::to_string(k % unsigned(cpus));
+  std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-huge", "--no-shconf", "-m", "1024",
+                                   "--no-pci", "--log-level=4"};
+  std::vector<std::string> app = {"--", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--stop-when-idle",
+                                  "--stats", o.stats && o.statsFormat == "text" ? "text" : "none", "--stats-json",
+                                  scratch + "/stats.json"};
+  std::vector<std::string> outPaths;
+  unsigned dev = 0;
+  for (const auto &n : cr.ingress) {
+    std::string name = "net_pcap" + std::to_string(dev++);
+    args.push_back("--vdev=" + name + ",rx_pcap=" + (n == inName ? o.pcap : empty) + ",tx_pcap=/dev/null");
+    app.insert(app.end(), {"--port", n + "=" + name});
+  }
+  for (const auto &n : cr.egress) {
+    std::string name = "net_pcap" + std::to_string(dev++);
+    outPaths.push_back(replaceAll(o.out, "%e", n));
+    cleanup.files.push_back(outPaths.back() + ".tmp");
+    args.push_back("--vdev=" + name + ",rx_pcap=" + empty + ",tx_pcap=" + outPaths.back() + ".tmp");
+    app.insert(app.end(), {"--port", n + "=" + name});
+    if (o.index) {
+      cleanup.files.push_back(outPaths.back() + ".idx.tmp");
+      app.insert(app.end(), {"--index", n + "=" + outPaths.back() + ".idx.tmp"});
+    }
+  }
+  args.insert(args.end(), app.begin(), app.end());
+  if (o.verbose) {
+    std::string line;
+    for (const auto &a : args) line += (line.empty() ? "" : " ") + a;
+    fprintf(stderr, "metronc run: %s\n", line.c_str());
+  }
+  t0 = Clock::now();
+  fflush(stdout);
+  int rc = spawnWait(args, err);
+  timer.add("run the data plane", t0);
+  if (rc != 0) {
+    if (rc < 0) fprintf(stderr, "metronc run: error: %s\n", err.c_str());
+    else fprintf(stderr, "metronc run: error: the data plane (%s) exited with status %d\n", cr.executable.c_str(), rc);
+    return 1;
+  }
+  for (size_t i = 0; i < outPaths.size(); ++i) {
+    std::error_code ec;
+    fs::rename(outPaths[i] + ".tmp", outPaths[i], ec);
+    if (!ec && o.index) fs::rename(outPaths[i] + ".idx.tmp", outPaths[i] + ".idx", ec);
+    if (ec) {
+      fprintf(stderr, "metronc run: error: cannot move the output into '%s': %s\n", outPaths[i].c_str(), ec.message().c_str());
+      return 1;
+    }
+  }
+  nlohmann::json st;
+  try {
+    std::ifstream in(scratch + "/stats.json");
+    st = nlohmann::json::parse(in);
+    uint64_t read = st["nic"]["received"].get<uint64_t>(), emitted = 0;
+    std::string per;
+    for (const auto &n : cr.egress) {
+      uint64_t e = st["emitted"].value(n, uint64_t(0));
+      emitted += e;
+      per += (per.empty() ? "" : ", ") + n + " " + std::to_string(e);
+    }
+    fprintf(stderr, "metronc run: %llu packets read, %llu emitted (%s), %llu dropped; %u core%s, dispatch: %s (%s)\n",
+            (unsigned long long)read, (unsigned long long)emitted, per.c_str(), (unsigned long long)(read - emitted),
+            cr.cores, cr.cores == 1 ? "" : "s", st["dispatch"]["mode"].get<std::string>().c_str(),
+            st["dispatch"]["why"].get<std::string>().c_str());
+  } catch (const std::exception &e) {
+    fprintf(stderr, "metronc run: error: the data plane's statistics are unreadable: %s\n", e.what());
+    return 1;
+  }
+  if (o.stats && o.statsFormat == "json") printf("%s\n", st.dump(2).c_str());
+  if (o.timePasses) timer.print(stderr);
+  return 0;
+}
+
 } // namespace
 
 void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
@@ -208,7 +444,22 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   CLI::App *run = app.add_subcommand("run", "Run a packet capture through a chain and write what it emits; exit 0 on "
                                             "success, 1 on errors, 2 on usage errors");
   run->add_option("file", ro->file, "The .metron file (- reads standard input)")->required();
-  run->add_flag("--reference", ro->reference, "Run the reference interpreter (NF by NF, as written); required for now");
+  run->add_flag("--reference", ro->reference,
+                "Run the reference interpreter (NF by NF, as written) instead of the compiled data plane");
+  run->add_option("--topology", ro->topology,
+                  "Compile for this topology (default: one server whose NIC carries every port of the chain)");
+  run->add_option("--cores", ro->cores, "Cores of the data plane (default 1)")->check(CLI::Range(1u, 64u));
+  run->add_option("--keep", ro->keep, "Keep the compile output (plan.json, rules/, bin/) in this directory");
+  run->add_option("--dispatch", ro->dispatch,
+                  "How packets reach the cores: hardware (the NIC's rte_flow rules), nic-model (the same rules "
+                  "applied in software), auto (hardware when the port accepts the rules)")
+      ->check(CLI::IsMember({"auto", "hardware", "nic-model"}))
+      ->capture_default_str();
+  run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
+  run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
+  run->add_flag("--index", ro->index,
+                "Also write OUT.idx beside each output capture: per record, the 0-based index (uint64, little "
+                "endian) of the input record it came from");
   run->add_option("--pcap", ro->pcap, "Input capture (pcap or pcapng, Ethernet)")->required();
   run->add_option("--out", ro->out,
                   "Output capture; with several egress ports it must contain %e, replaced by each port name")

@@ -121,6 +121,16 @@ Packet::Packet(const uint8_t *data, size_t len, uint64_t timestampNs, uint16_t i
   parse();
 }
 
+void Packet::assign(const uint8_t *data, size_t len, uint32_t wire, uint64_t ts, uint16_t inPort) {
+  frame_.assign(data, data + len);
+  fields_ = {};
+  layout_ = {};
+  timestampNs = ts;
+  wireLen = wire;
+  setInPort(inPort);
+  parse();
+}
+
 /// Fills the field vector (all 0 but in_port) and the layout of a new packet from its frame.
 void Packet::parse() {
   auto put = [&](FieldId f, uint64_t v) { fields_[size_t(f)] = v; };

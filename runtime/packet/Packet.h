@@ -67,6 +67,10 @@ public:
   /// length).
   Packet(const uint8_t *data, size_t len, uint64_t timestampNs = 0, uint16_t inPort = 0);
 
+  /// Replaces the packet by a copy of \p data (as the constructor does), reusing the frame's
+  /// storage: the data plane keeps one Packet per core. \p wireLen: the length on the wire.
+  void assign(const uint8_t *data, size_t len, uint32_t wireLen, uint64_t timestampNs, uint16_t inPort);
+
   /// Builds a packet from field values alone (for `metronc explain` and trace headers): a
   /// minimal well-formed frame (Ethernet, optional VLAN, IPv4 when eth.type is 0x0800 or any
   /// ip.* field is non-zero, TCP/UDP/ICMP by ip.proto) carrying the values it can, and the

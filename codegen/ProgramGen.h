@@ -1,0 +1,74 @@
+//===- codegen/ProgramGen.h - A chain's data plane as an LLVM module and an executable --*- C++ -*-===//
+///
+/// \file
+/// Lowers a placed chain (synthesized tables, the split for its classifier, the tags the
+/// devices put on packets) to the module the data-plane executable runs
+/// (runtime/dataplane/Abi.h):
+///
+///  * per table, a classifier: first match over Φ as straight-line compares (ClassifierGen) or,
+///    above kMaxInlineClasses classes, a call into the runtime's rte_acl table, whose classes
+///    are embedded as constants (runtime/dataplane/Acl.h encoding);
+///  * per group, Ω with its constants folded in: the TTL check, each write as a call of
+///    mtr_set with the field and value (or `entry ip.ttl - n`, `02:00:<entry ip.dst>`), each
+///    stateful operation as mtr_stateful on its slot, the DPI verdicts, and the terminal: an
+///    egress port, drop, or the next table (a tail call). A second variant serves packets the
+///    device already applied the group's leading writes to (GroupSplit::hwWrites);
+///  * per core k, `metron_core_k`: a switch over the tags whose group core k owns (the
+///    device classified the packet: straight to the group), everything else (untagged, queue
+///    tags) through table 0 in software;
+///  * `metron_program`: the entry points, the rte_acl tables, and a JSON configuration the
+///    runtime reads at start (ports, tags, per-class counter slots, stateful elements with
+///    their parameters and NAPT port parts per core).
+///
+/// emitObject() compiles the module for the host with a TargetMachine; linkExecutable()
+/// links the object with the runtime libraries (DPDK, Hyperscan) into OUT/bin/<server>.
+//===----------------------------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/NFIR.h"
+#include "compiler/split/Split.h"
+#include "compiler/synth/Synth.h"
+#include "targets/Lower.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace metron::codegen {
+
+struct ProgramInput {
+  const ir::Module *module = nullptr;
+  const synth::ChainTables *tables = nullptr;
+  const split::SplitPlan *plan = nullptr;  ///< the split of the classifier chosen (cores, tags)
+  const targets::Lowering *lowering = nullptr; ///< tags and NAPT partitions
+  std::string server;
+};
+
+struct ProgramStats {
+  uint32_t inlineTables = 0, aclTables = 0, groups = 0, cores = 0, stateful = 0;
+  uint64_t classes = 0;
+};
+
+/// The verified, unoptimized module; \p config receives the embedded JSON configuration.
+std::unique_ptr<llvm::Module> programModule(llvm::LLVMContext &ctx, const ProgramInput &in, std::string &config,
+                                            ProgramStats &stats);
+
+/// Sets \p m's target triple and data layout to the host's (before optimizing it).
+bool setHostTarget(llvm::Module &m, std::string &err);
+
+/// Compiles \p m (optimized with optimize() first by the caller) for the host into \p path.
+bool emitObject(llvm::Module &m, const std::string &path, std::string &err);
+
+/// Links \p object with the data-plane runtime into the executable \p path, with the linker
+/// driver the project was built with; \p err carries the linker's output on failure.
+bool linkExecutable(const std::string &object, const std::string &path, std::string &err);
+
+/// Where the runtime libraries linkExecutable uses are (for messages and --version).
+std::string runtimeDescription();
+
+} // namespace metron::codegen

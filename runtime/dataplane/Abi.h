@@ -1,0 +1,71 @@
+//===- runtime/dataplane/Abi.h - The contract between generated code and the runtime ---*- C -*-===//
+///
+/// \file
+/// What an object emitted by codegen/ (OUT/bin/*.o) exports and what it calls. The generated
+/// code classifies packets and applies Ω; everything with state or a DPDK library behind it
+/// (flow tables, rte_acl, Hyperscan, checksummed header writes) is a call into the runtime.
+///
+/// Exported by the generated object:
+///   const struct mtr_program metron_program;
+/// Per core k, metron_program.entries[k] is the function specialized to the traffic-class
+/// groups core k owns (DESIGN.md §5): it is given the packet, the field vector the runtime
+/// parsed from it (the packet as it entered the chain) and the tag the NIC / switch put on it
+/// (MTR_UNTAGGED when none), and returns the egress port (a Module::portNames index) or
+/// MTR_DROP. It counts the packet in class_counts[slot] for every (table, class) it goes
+/// through (slots: a running index over the classes of every table, mtr_program::classes).
+//===----------------------------------------------------------------------------------------===//
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTR_ABI_VERSION 1u
+#define MTR_UNTAGGED 0xffffffffu
+#define MTR_DROP (-1)
+
+/// Result bits of mtr_stateful.
+#define MTR_ST_DROP 1u
+#define MTR_ST_MATCHED 2u
+
+struct mtr_core;  /* the runtime's per-core context (opaque to generated code) */
+struct mtr_packet; /* the runtime's packet (opaque): pkt::Packet */
+
+typedef int32_t (*mtr_entry_fn)(struct mtr_core *core, struct mtr_packet *p, const uint64_t *fields, uint32_t tag,
+                                uint64_t *class_counts);
+
+/// A large table classified by rte_acl at run time: the classes in the flat encoding of
+/// runtime/dataplane/Acl.h (encodeAclTable).
+struct mtr_acl_table {
+  uint32_t table;  /* synthesized table id */
+  uint32_t classes;
+  uint64_t words;
+  const uint64_t *encoded;
+};
+
+struct mtr_program {
+  uint32_t abi_version; /* MTR_ABI_VERSION */
+  uint32_t cores;
+  const mtr_entry_fn *entries;   /* [cores] */
+  uint32_t acl_tables;
+  const struct mtr_acl_table *acl; /* [acl_tables]; mtr_acl's `index` indexes this */
+  uint32_t classes;              /* counters per core: classCounts[table_class_slot] */
+  const char *config_json;       /* ports, tags, stateful elements, NAPT partitions (codegen/Program.cpp) */
+};
+
+/* ---- called by generated code ---- */
+/// Packet::set on the runtime's packet (checksums updated incrementally).
+void mtr_set(struct mtr_packet *p, uint32_t field, uint64_t value);
+/// Runs stateful element instance `slot` (config_json "stateful"[slot]) of this core on the
+/// packet: MTR_ST_DROP / MTR_ST_MATCHED bits.
+uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p);
+/// First-match class index of large table `index` (mtr_program::acl) for the field vector.
+int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields);
+/// The current field vector of the packet (after writes), for tables entered after Ω.
+const uint64_t *mtr_fields(struct mtr_packet *p);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,828 @@
+//===- runtime/dataplane/Dataplane.cpp - The data-plane executable: ports, cores, stats -------===//
+///
+/// \file
+/// main() of every executable codegen/ links (OUT/bin/<server>): DPDK's EAL, the ports the
+/// chain's ingress and egress ports are mapped to, one worker lcore per core of the chain
+/// running the generated `metron_core_k` in the shape of DPDK's l3fwd (burst in → dispatch by
+/// tag → group → burst out), and the statistics (man/metronc-dataplane.8).
+///
+/// Dispatch. With `--dispatch hardware` the rte_flow rules of the server's NIC
+/// (OUT/rules/<nic>.rte_flow.json) are installed on the ingress port and each worker polls its
+/// own rx queue; a rule the port refuses is an error. With `--dispatch nic-model` the main
+/// lcore plays the NIC: it receives, applies exactly those rules in software
+/// (runtime/dataplane/NicModel.h: header writes, drop, mark, queue) and hands each packet to the
+/// ring of the queue's worker; unmatched packets go to the default queue by RSS (a hash of the
+/// 5-tuple over the workers, core 0 with one worker). It also transmits what the workers
+/// emit, in the order each worker emitted it. `auto` (the default) validates the first rule on
+/// the port and says which mode it chose and why.
+///
+/// Processes: one process with per-core entry points. The paper's master/slave design uses
+/// DPDK secondary processes, which need hugepages shared between processes; these machines have
+/// none (ENVIRONMENT.md §1: --no-huge --no-shconf), so the workers are lcores of one process.
+///
+/// Cycles (paper §5.1): a worker's poll that returns packets and the processing of those packets
+/// are useful cycles; an empty poll is useless. The main lcore samples both every 100 ms and
+/// reports load = useful / (useful + useless) per interval.
+//===----------------------------------------------------------------------------------------===//
+#include "runtime/dataplane/Abi.h"
+#include "runtime/dataplane/Acl.h"
+#include "runtime/dataplane/NicModel.h"
+#include "runtime/packet/Packet.h"
+#include "runtime/state/Describe.h"
+#include "runtime/state/State.h"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+extern "C" const struct mtr_program metron_program;
+
+using nlohmann::json;
+using namespace metron;
+
+namespace {
+
+constexpr unsigned kBurst = 32;
+constexpr unsigned kRingSize = 1024;
+
+volatile std::sig_atomic_t gSignal = 0;
+void onSignal(int sig) { gSignal = sig; }
+
+/// The input index of a packet (its position in what the ingress ports received), for --index.
+int gIndexOffset = -1;
+uint64_t &inputIndex(rte_mbuf *m) { return *RTE_MBUF_DYNFIELD(m, gIndexOffset, uint64_t *); }
+int gTsOffset = -1;           ///< the rx timestamp dynfield (when the port sets it)
+uint64_t gTsFlag = 0;
+
+/// One cache line of counters per worker, written by the worker, read by the main lcore.
+struct alignas(64) WorkerCounters {
+  std::atomic<uint64_t> useful{0}, useless{0}, packets{0}, dropped{0}, emitted{0}, polls{0};
+};
+
+struct Options {
+  std::map<std::string, uint16_t> ports; ///< chain port name -> DPDK port id
+  std::string rules;                     ///< rte_flow JSON of the server's NIC
+  std::string dispatch = "auto";
+  std::string statsJson;                 ///< file
+  std::string statsText = "text";        ///< text|json|none on stdout
+  bool stopWhenIdle = false;
+  std::map<std::string, std::string> indexOut; ///< egress port name -> file
+  unsigned mbufs = 16383;
+  uint64_t maxPackets = 0;
+};
+
+[[noreturn]] void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("metron-dataplane: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  // No destructors: the runtime's DPDK objects (rte_acl contexts, rings) must not be freed
+  // by exit handlers racing with the EAL's own teardown.
+  fflush(nullptr);
+  _exit(1);
+}
+
+void usage() {
+  fputs("usage: EXECUTABLE [EAL options] -- --port NAME=PORT... [--rules FILE.rte_flow.json]\n"
+        "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--stats text|json|none]\n"
+        "       [--stats-json FILE] [--index NAME=FILE]... [--mbufs N] [--max-packets N]\n"
+        "See metronc-dataplane(8).\n",
+        stderr);
+}
+
+Options parseOptions(int argc, char **argv) {
+  Options o;
+  auto need = [&](int &i) -> std::string {
+    if (i + 1 >= argc) die("option %s needs a value", argv[i]);
+    return argv[++i];
+  };
+  auto pair = [](const std::string &v, const char *opt) {
+    size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) die("%s wants NAME=VALUE, not '%s'", opt, v.c_str());
+    return std::make_pair(v.substr(0, eq), v.substr(eq + 1));
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--port") {
+      auto [name, id] = pair(need(i), "--port");
+      // A port number, or a device name (net_pcap0) resolved by DPDK.
+      char *end = nullptr;
+      unsigned long v = strtoul(id.c_str(), &end, 10);
+      if (!*end && !id.empty()) {
+        if (v >= RTE_MAX_ETHPORTS) die("--port %s: %s is not a DPDK port number", name.c_str(), id.c_str());
+      } else {
+        uint16_t pid = 0;
+        if (rte_eth_dev_get_port_by_name(id.c_str(), &pid) != 0)
+          die("--port %s: DPDK has no device named '%s' (see the --vdev / -a options)", name.c_str(), id.c_str());
+        v = pid;
+      }
+      o.ports[name] = uint16_t(v);
+    } else if (a == "--rules") {
+      o.rules = need(i);
+    } else if (a == "--dispatch") {
+      o.dispatch = need(i);
+      if (o.dispatch != "auto" && o.dispatch != "hardware" && o.dispatch != "nic-model")
+        die("--dispatch must be auto, hardware or nic-model, not '%s'", o.dispatch.c_str());
+    } else if (a == "--stop-when-idle") {
+      o.stopWhenIdle = true;
+    } else if (a == "--stats") {
+      o.statsText = need(i);
+      if (o.statsText != "text" && o.statsText != "json" && o.statsText != "none")
+        die("--stats must be text, json or none, not '%s'", o.statsText.c_str());
+    } else if (a == "--stats-json") {
+      o.statsJson = need(i);
+    } else if (a == "--index") {
+      auto [name, file] = pair(need(i), "--index");
+      o.indexOut[name] = file;
+    } else if (a == "--mbufs") {
+      o.mbufs = unsigned(strtoul(need(i).c_str(), nullptr, 10));
+      if (o.mbufs < 1024) die("--mbufs must be at least 1024");
+    } else if (a == "--max-packets") {
+      o.maxPackets = strtoull(need(i).c_str(), nullptr, 10);
+    } else if (a == "-h" || a == "--help") {
+      usage();
+      exit(0);
+    } else {
+      usage();
+      die("unknown option '%s'", a.c_str());
+    }
+  }
+  return o;
+}
+
+} // namespace
+
+/// The runtime's per-core context (opaque to generated code).
+struct mtr_core {
+  uint32_t id = 0;
+  mtr_entry_fn entry = nullptr;
+  std::vector<std::unique_ptr<state::ElementState>> states; ///< by slot
+  const std::vector<std::unique_ptr<dp::AclTable>> *acl = nullptr;
+  std::vector<uint64_t> classCounts;
+  pkt::Packet packet;
+  rte_ring *in = nullptr, *out = nullptr; ///< NIC-model mode
+  WorkerCounters *counters = nullptr;
+  unsigned lcore = 0;
+};
+
+extern "C" {
+void mtr_set(struct mtr_packet *p, uint32_t field, uint64_t value) {
+  reinterpret_cast<pkt::Packet *>(p)->set(ir::FieldId(field), value);
+}
+uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p) {
+  state::Result r = c->states[slot]->process(*reinterpret_cast<pkt::Packet *>(p));
+  return (r.drop ? MTR_ST_DROP : 0u) | (r.matched ? MTR_ST_MATCHED : 0u);
+}
+int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index]->lookup(fields); }
+const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
+}
+
+namespace {
+
+struct Runtime {
+  Options opt;
+  json config;
+  uint32_t cores = 1;
+  std::vector<std::string> portNames, ingress, egress;
+  std::vector<int32_t> chainPortOfDpdk; ///< DPDK port -> Module::portNames index (ingress), -1
+  std::vector<int32_t> dpdkOfChainPort; ///< Module::portNames index -> DPDK port, -1
+  std::vector<uint16_t> dpdkPorts;      ///< distinct DPDK ports used
+  std::vector<uint16_t> ingressDpdk;
+  std::vector<std::unique_ptr<dp::AclTable>> acl;
+  std::unique_ptr<dp::NicModel> nic;
+  bool hardware = false;
+  std::string modeWhy;
+  rte_mempool *pool = nullptr;
+  std::vector<std::unique_ptr<mtr_core>> workers;
+  std::vector<WorkerCounters> counters;
+  std::vector<std::unique_ptr<state::DescribedElement>> elements; ///< kept alive for the states
+  std::atomic<bool> stop{false};
+  std::map<uint16_t, FILE *> indexFiles; ///< DPDK egress port -> --index file
+  // NIC model counters
+  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0;
+  std::vector<uint64_t> nicClassCounts; ///< per class slot: packets the NIC rules classified
+  std::vector<uint64_t> emittedPerEgress;
+  std::map<uint32_t, uint32_t> slotOfClass; ///< class id -> counter slot
+  // 10 Hz load samples
+  struct Sample { double t; std::vector<double> load; };
+  std::vector<Sample> samples;
+  uint64_t startTsc = 0, endTsc = 0;
+};
+
+Runtime R;
+
+// ---- set-up ------------------------------------------------------------------------------------
+
+void loadConfig() {
+  if (metron_program.abi_version != MTR_ABI_VERSION)
+    die("the generated code has ABI version %u, this runtime %u: recompile the chain", metron_program.abi_version,
+        MTR_ABI_VERSION);
+  try {
+    R.config = json::parse(metron_program.config_json);
+    R.cores = R.config.at("cores").get<uint32_t>();
+    R.portNames = R.config.at("ports").get<std::vector<std::string>>();
+    R.ingress = R.config.at("ingress").get<std::vector<std::string>>();
+    R.egress = R.config.at("egress").get<std::vector<std::string>>();
+    uint32_t slot = 0;
+    for (const auto &c : R.config.at("classes")) R.slotOfClass[c.at("class").get<uint32_t>()] = slot++;
+  } catch (const json::exception &e) {
+    die("the embedded configuration is malformed: %s", e.what());
+  }
+  if (R.cores != metron_program.cores || R.cores == 0) die("the embedded configuration disagrees with the program on cores");
+}
+
+void buildAcl() {
+  for (uint32_t i = 0; i < metron_program.acl_tables; ++i) {
+    const mtr_acl_table &t = metron_program.acl[i];
+    std::vector<dp::AclClass> classes;
+    std::string err;
+    if (!dp::decodeAclTable(t.encoded, t.words, classes, err)) die("table %u: %s", t.table, err.c_str());
+    auto a = dp::AclTable::build(classes, "metron_t" + std::to_string(t.table), err);
+    if (!a) die("table %u (%u classes): %s", t.table, t.classes, err.c_str());
+    R.acl.push_back(std::move(a));
+  }
+}
+
+void buildWorkers() {
+  R.counters = std::vector<WorkerCounters>(R.cores);
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    auto c = std::make_unique<mtr_core>();
+    c->id = k;
+    c->entry = metron_program.entries[k];
+    c->acl = &R.acl;
+    c->classCounts.assign(metron_program.classes, 0);
+    c->counters = &R.counters[k];
+    // Each core has its own state for every stateful element; a NAPT uses the part of its port
+    // range the compiler gave this core (the NIC's mirrored rules send return traffic there).
+    for (const auto &d : R.config.at("stateful")) {
+      json desc = d;
+      if (d.contains("cores"))
+        for (const auto &part : d.at("cores"))
+          if (part.at("core").get<uint32_t>() == k) desc["ports"] = part.at("ports");
+      std::string err;
+      auto el = std::make_unique<state::DescribedElement>(state::elementFromJson(desc, err));
+      if (!el->element) die("stateful element %s: %s", d.value("nf", std::string("?")).c_str(), err.c_str());
+      auto st = state::ElementState::create(*el->element, err);
+      if (!st) die("stateful element %s: %s", d.value("nf", std::string("?")).c_str(), err.c_str());
+      c->states.push_back(std::move(st));
+      R.elements.push_back(std::move(el));
+    }
+    R.workers.push_back(std::move(c));
+  }
+}
+
+void setupPorts() {
+  R.dpdkOfChainPort.assign(R.portNames.size(), -1);
+  R.chainPortOfDpdk.assign(RTE_MAX_ETHPORTS, -1);
+  auto chainIndex = [](const std::string &n) {
+    auto it = std::find(R.portNames.begin(), R.portNames.end(), n);
+    return int32_t(it - R.portNames.begin());
+  };
+  for (const auto &[name, id] : R.opt.ports) {
+    bool known = std::find(R.ingress.begin(), R.ingress.end(), name) != R.ingress.end() ||
+                 std::find(R.egress.begin(), R.egress.end(), name) != R.egress.end();
+    if (!known) die("--port %s: the chain has no port of that name", name.c_str());
+    if (!rte_eth_dev_is_valid_port(id)) die("--port %s=%u: DPDK has no port %u (see the --vdev / -a options)", name.c_str(), id, id);
+    R.dpdkOfChainPort[size_t(chainIndex(name))] = id;
+    if (std::find(R.dpdkPorts.begin(), R.dpdkPorts.end(), id) == R.dpdkPorts.end()) R.dpdkPorts.push_back(id);
+  }
+  for (const auto &n : R.ingress) {
+    int32_t ci = chainIndex(n);
+    if (R.dpdkOfChainPort[size_t(ci)] < 0) die("chain ingress port %s has no DPDK port: add --port %s=N", n.c_str(), n.c_str());
+    uint16_t id = uint16_t(R.dpdkOfChainPort[size_t(ci)]);
+    if (R.chainPortOfDpdk[id] >= 0) die("DPDK port %u is given to two ingress ports", id);
+    R.chainPortOfDpdk[id] = ci;
+    R.ingressDpdk.push_back(id);
+  }
+  for (const auto &n : R.egress)
+    if (R.dpdkOfChainPort[size_t(chainIndex(n))] < 0) die("chain egress port %s has no DPDK port: add --port %s=N", n.c_str(), n.c_str());
+  R.emittedPerEgress.assign(R.portNames.size(), 0);
+
+  R.pool = rte_pktmbuf_pool_create("metron_mbufs", R.opt.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+  if (!R.pool) die("cannot create a pool of %u mbufs: %s (raise -m or lower --mbufs)", R.opt.mbufs, rte_strerror(rte_errno));
+
+  const uint16_t queues = R.hardware ? uint16_t(R.cores) : 1;
+  for (uint16_t id : R.dpdkPorts) {
+    rte_eth_dev_info info{};
+    if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) die("port %u: rte_eth_dev_info_get: %s", id, rte_strerror(-rc));
+    rte_eth_conf conf{};
+    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+    if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0)
+      die("port %u: rte_eth_dev_configure with %u queues: %s", id, queues, rte_strerror(-rc));
+    for (uint16_t q = 0; q < queues; ++q) {
+      if (int rc = rte_eth_rx_queue_setup(id, q, 1024, rte_eth_dev_socket_id(id), nullptr, R.pool); rc != 0)
+        die("port %u: rx queue %u: %s", id, q, rte_strerror(-rc));
+      if (int rc = rte_eth_tx_queue_setup(id, q, 1024, rte_eth_dev_socket_id(id), nullptr); rc != 0)
+        die("port %u: tx queue %u: %s", id, q, rte_strerror(-rc));
+    }
+  }
+  // The rx timestamp, when a port provides it (net_pcap: the capture's time), is the packets'
+  // time for stateful elements; else the TSC.
+  rte_mbuf_dyn_rx_timestamp_register(&gTsOffset, &gTsFlag);
+  static const rte_mbuf_dynfield idx = {"metron_input_index", sizeof(uint64_t), alignof(uint64_t), 0};
+  gIndexOffset = rte_mbuf_dynfield_register(&idx);
+  if (gIndexOffset < 0) die("cannot register the input-index mbuf field: %s", rte_strerror(rte_errno));
+}
+
+/// Chooses hardware dispatch or the NIC model (and installs the rules in hardware mode).
+void chooseDispatch() {
+  if (!R.opt.rules.empty()) {
+    std::string err;
+    R.nic = dp::NicModel::load(R.opt.rules, err);
+    if (!R.nic) die("%s", err.c_str());
+  }
+  if (R.opt.dispatch == "nic-model") {
+    R.modeWhy = "requested (--dispatch nic-model)";
+    return;
+  }
+  if (!R.nic) {
+    if (R.opt.dispatch == "hardware") die("--dispatch hardware needs the NIC's rules (--rules FILE.rte_flow.json)");
+    R.modeWhy = "no NIC rules were given: every packet is unmatched (RSS)";
+    return;
+  }
+  // Validate on the (single) ingress port before configuring queues for hardware.
+  uint16_t port = 0;
+  for (const auto &[name, id] : R.opt.ports)
+    if (std::find(R.ingress.begin(), R.ingress.end(), name) != R.ingress.end()) port = id;
+  std::string err;
+  int rc = R.nic->install(port, /*validateOnly=*/true, err);
+  if (rc == 0) {
+    R.hardware = true;
+    R.modeWhy = "port " + std::to_string(port) + " accepts the rules (rte_flow_validate)";
+    return;
+  }
+  if (R.opt.dispatch == "hardware") die("--dispatch hardware: port %u refuses the NIC rules: %s", port, err.c_str());
+  R.modeWhy = "port " + std::to_string(port) + " cannot take rte_flow rules (" + err + ")";
+}
+
+// ---- the data path ---------------------------------------------------------------------------
+
+/// Copies \p len bytes of \p data into \p m (one segment when it fits, else a chain).
+bool writeFrame(rte_mbuf *m, const uint8_t *data, size_t len) {
+  if (m->nb_segs > 1) {
+    rte_pktmbuf_free(m->next);
+    m->next = nullptr;
+    m->nb_segs = 1;
+  }
+  rte_pktmbuf_reset_headroom(m);
+  m->data_len = 0;
+  m->pkt_len = 0;
+  rte_mbuf *seg = m;
+  size_t off = 0;
+  while (off < len) {
+    uint16_t room = uint16_t(rte_pktmbuf_tailroom(seg));
+    if (room == 0) {
+      rte_mbuf *n = rte_pktmbuf_alloc(R.pool);
+      if (!n) return false;
+      seg->next = n;
+      seg = n;
+      ++m->nb_segs;
+      continue;
+    }
+    uint16_t k = uint16_t(std::min<size_t>(room, len - off));
+    memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len), data + off, k);
+    seg->data_len = uint16_t(seg->data_len + k);
+    m->pkt_len += k;
+    off += k;
+  }
+  return true;
+}
+
+/// Reads the frame of \p m (linearizing a chained one into \p scratch).
+const uint8_t *frameOf(rte_mbuf *m, std::vector<uint8_t> &scratch) {
+  if (m->nb_segs == 1) return rte_pktmbuf_mtod(m, const uint8_t *);
+  scratch.resize(m->pkt_len);
+  return static_cast<const uint8_t *>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch.data()));
+}
+
+uint64_t timestampOf(rte_mbuf *m) {
+  if (gTsFlag && (m->ol_flags & gTsFlag)) return *RTE_MBUF_DYNFIELD(m, gTsOffset, uint64_t *);
+  return uint64_t(double(rte_rdtsc()) * 1e9 / double(rte_get_tsc_hz()));
+}
+
+/// Runs one packet through core \p c's entry point; false: dropped (the mbuf is freed).
+bool processOne(mtr_core *c, rte_mbuf *m, std::vector<uint8_t> &scratch) {
+  const uint8_t *data = frameOf(m, scratch);
+  if (!data) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  int32_t inPort = R.chainPortOfDpdk[m->port];
+  c->packet.assign(data, m->pkt_len, m->pkt_len, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort));
+  uint32_t tag = (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? m->hash.fdir.hi : MTR_UNTAGGED;
+  auto *p = reinterpret_cast<mtr_packet *>(&c->packet);
+  int32_t egress = c->entry(c, p, c->packet.fields().data(), tag, c->classCounts.data());
+  if (egress < 0 || size_t(egress) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(egress)] < 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  const auto &f = c->packet.frame();
+  if (!writeFrame(m, f.data(), f.size())) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  m->port = uint16_t(R.dpdkOfChainPort[size_t(egress)]);
+  m->ol_flags &= ~RTE_MBUF_F_RX_FDIR_ID;
+  return true;
+}
+
+/// A worker: l3fwd's loop, from the worker's ring (NIC model) or its rx queues (hardware).
+int workerMain(void *arg) {
+  mtr_core *c = static_cast<mtr_core *>(arg);
+  WorkerCounters &k = *c->counters;
+  rte_mbuf *in[kBurst], *out[kBurst];
+  std::vector<uint8_t> scratch;
+  uint64_t useful = 0, useless = 0, packets = 0, dropped = 0, emitted = 0, polls = 0;
+  while (!R.stop.load(std::memory_order_relaxed)) {
+    uint64_t t0 = rte_rdtsc();
+    unsigned n = 0;
+    if (R.hardware) {
+      for (uint16_t port : R.ingressDpdk) {
+        n = rte_eth_rx_burst(port, uint16_t(c->id), in, kBurst);
+        if (n) break;
+      }
+    } else {
+      n = rte_ring_dequeue_burst(c->in, reinterpret_cast<void **>(in), kBurst, nullptr);
+    }
+    ++polls;
+    if (n == 0) {
+      useless += rte_rdtsc() - t0;
+      k.useless.store(useless, std::memory_order_relaxed);
+      k.polls.store(polls, std::memory_order_relaxed);
+      continue;
+    }
+    unsigned nout = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(in[i + 1], void *));
+      if (processOne(c, in[i], scratch)) out[nout++] = in[i];
+      else ++dropped;
+    }
+    packets += n;
+    emitted += nout;
+    if (R.hardware) {
+      for (unsigned i = 0; i < nout; ++i) {
+        // One packet at a time keeps the per-port grouping simple; the hardware path is the
+        // one these machines cannot exercise (no rte_flow NIC).
+        while (rte_eth_tx_burst(out[i]->port, uint16_t(c->id), &out[i], 1) == 0 && !R.stop.load(std::memory_order_relaxed)) {
+        }
+      }
+    } else {
+      unsigned sent = 0;
+      while (sent < nout) sent += rte_ring_enqueue_burst(c->out, reinterpret_cast<void **>(out + sent), nout - sent, nullptr);
+    }
+    useful += rte_rdtsc() - t0;
+    k.useful.store(useful, std::memory_order_relaxed);
+    k.packets.store(packets, std::memory_order_release);
+    k.dropped.store(dropped, std::memory_order_relaxed);
+    k.emitted.store(emitted, std::memory_order_relaxed);
+    k.polls.store(polls, std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+/// The NIC: receive, apply the rules, hand to the queue's worker; and transmit.
+struct NicLoop {
+  std::vector<uint64_t> enqueued; ///< per worker
+  pkt::Packet packet;
+  std::vector<uint8_t> scratch;
+  uint64_t seq = 0;
+  bool inputDone = false;
+  unsigned emptyPolls = 0;
+
+  explicit NicLoop() : enqueued(R.cores, 0) {}
+
+  uint32_t rssQueue(const pkt::Packet &p) const { return R.cores == 1 ? 0 : state::flowHash(p) % R.cores; }
+
+  /// One rx burst per ingress port; false when nothing came.
+  bool receive() {
+    rte_mbuf *bufs[kBurst];
+    bool any = false;
+    for (uint16_t port : R.ingressDpdk) {
+      unsigned n = rte_eth_rx_burst(port, 0, bufs, kBurst);
+      if (!n) continue;
+      any = true;
+      for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf *m = bufs[i];
+        inputIndex(m) = seq++;
+        ++R.received;
+        const uint8_t *data = frameOf(m, scratch);
+        if (!data) {
+          ++R.nicDropped;
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        packet.assign(data, m->pkt_len, m->pkt_len, 0, uint16_t(R.chainPortOfDpdk[port]));
+        uint32_t q = 0;
+        if (R.nic) {
+          dp::NicVerdict v = R.nic->apply(packet, port);
+          if (v.matched) {
+            ++R.nicMatched;
+            if (v.rule >= 0) countRule(v);
+          } else {
+            ++R.nicUnmatched;
+          }
+          if (v.drop) {
+            ++R.nicDropped;
+            rte_pktmbuf_free(m);
+            continue;
+          }
+          q = v.queue >= 0 ? uint32_t(v.queue) : rssQueue(packet);
+          if (v.hasMark) {
+            m->hash.fdir.hi = v.mark;
+            m->ol_flags |= RTE_MBUF_F_RX_FDIR | RTE_MBUF_F_RX_FDIR_ID;
+          }
+          // The rules' header writes (set_ipv4_src ...) are part of what the NIC delivers.
+          const auto &f = packet.frame();
+          if (f.size() != m->pkt_len || memcmp(f.data(), data, f.size()) != 0) {
+            if (!writeFrame(m, f.data(), f.size())) {
+              ++R.nicDropped;
+              rte_pktmbuf_free(m);
+              continue;
+            }
+          }
+        } else {
+          ++R.nicUnmatched;
+          q = rssQueue(packet);
+        }
+        if (q >= R.cores) die("the NIC rules send a packet to queue %u; the chain was compiled for %u cores", q, R.cores);
+        while (rte_ring_enqueue(R.workers[q]->in, m) != 0) transmit(); // back-pressure, never a drop
+        ++enqueued[q];
+      }
+      if (R.opt.maxPackets && R.received >= R.opt.maxPackets) inputDone = true;
+    }
+    return any;
+  }
+
+  void countRule(const dp::NicVerdict &v) {
+    if (v.classId < 0) return;
+    auto it = R.slotOfClass.find(uint32_t(v.classId));
+    if (it != R.slotOfClass.end()) {
+      if (R.nicClassCounts.empty()) R.nicClassCounts.assign(metron_program.classes, 0);
+      ++R.nicClassCounts[it->second];
+    }
+  }
+
+  /// Drains every worker's out ring to the egress ports, in each worker's order.
+  void transmit() {
+    rte_mbuf *bufs[kBurst];
+    for (auto &w : R.workers) {
+      unsigned n;
+      while ((n = rte_ring_dequeue_burst(w->out, reinterpret_cast<void **>(bufs), kBurst, nullptr)) != 0)
+        for (unsigned i = 0; i < n; ++i) {
+          rte_mbuf *m = bufs[i];
+          uint16_t port = m->port;
+          uint64_t idx = inputIndex(m);
+          ++R.emittedTotal;
+          if (int32_t ci = chainOfEgress(port); ci >= 0) ++R.emittedPerEgress[size_t(ci)];
+          while (rte_eth_tx_burst(port, 0, &m, 1) == 0) {
+          }
+          if (auto it = R.indexFiles.find(port); it != R.indexFiles.end()) fwrite(&idx, sizeof idx, 1, it->second);
+        }
+    }
+  }
+
+  static int32_t chainOfEgress(uint16_t port) {
+    for (size_t i = 0; i < R.dpdkOfChainPort.size(); ++i)
+      if (R.dpdkOfChainPort[i] == int32_t(port) &&
+          std::find(R.egress.begin(), R.egress.end(), R.portNames[i]) != R.egress.end())
+        return int32_t(i);
+    return -1;
+  }
+
+  bool drained() const {
+    for (uint32_t k = 0; k < R.cores; ++k)
+      if (R.counters[k].packets.load(std::memory_order_acquire) != enqueued[k] || !rte_ring_empty(R.workers[k]->out))
+        return false;
+    return true;
+  }
+};
+
+void sampleLoad(std::vector<uint64_t> &lastUseful, std::vector<uint64_t> &lastUseless) {
+  Runtime::Sample s;
+  s.t = double(rte_rdtsc() - R.startTsc) / double(rte_get_tsc_hz());
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    uint64_t u = R.counters[k].useful.load(std::memory_order_relaxed);
+    uint64_t v = R.counters[k].useless.load(std::memory_order_relaxed);
+    uint64_t du = u - lastUseful[k], dv = v - lastUseless[k];
+    s.load.push_back(du + dv ? double(du) / double(du + dv) : 0.0);
+    lastUseful[k] = u;
+    lastUseless[k] = v;
+  }
+  R.samples.push_back(std::move(s));
+}
+
+// ---- statistics ------------------------------------------------------------------------------
+
+json statsJson() {
+  json j;
+  j["chain"] = R.config.value("chain", "");
+  j["server"] = R.config.value("server", "");
+  j["dispatch"] = {{"mode", R.hardware ? "hardware" : "nic-model"}, {"why", R.modeWhy}, {"rules", R.nic ? R.nic->size() : 0}};
+  const double secs = double(R.endTsc - R.startTsc) / double(rte_get_tsc_hz());
+  j["seconds"] = secs;
+  j["tsc_hz"] = rte_get_tsc_hz();
+  j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped}};
+  json cores = json::array();
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    const WorkerCounters &c = R.counters[k];
+    uint64_t u = c.useful.load(), v = c.useless.load(), n = c.packets.load();
+    double maxLoad = 0, sum = 0;
+    for (const auto &s : R.samples) {
+      maxLoad = std::max(maxLoad, s.load[k]);
+      sum += s.load[k];
+    }
+    cores.push_back({{"core", k},
+                     {"lcore", R.workers[k]->lcore},
+                     {"packets", n},
+                     {"dropped", c.dropped.load()},
+                     {"emitted", c.emitted.load()},
+                     {"useful_cycles", u},
+                     {"useless_cycles", v},
+                     {"cycles_per_packet", n ? double(u) / double(n) : 0.0},
+                     {"load", u + v ? double(u) / double(u + v) : 0.0},
+                     {"load_max_100ms", maxLoad},
+                     {"load_mean_100ms", R.samples.empty() ? 0.0 : sum / double(R.samples.size())}});
+  }
+  j["cores"] = cores;
+  j["load_samples"] = R.samples.size();
+  json egress = json::object();
+  for (size_t i = 0; i < R.portNames.size(); ++i)
+    if (std::find(R.egress.begin(), R.egress.end(), R.portNames[i]) != R.egress.end())
+      egress[R.portNames[i]] = R.emittedPerEgress[i];
+  j["emitted"] = egress;
+  json classes = json::array();
+  const auto &cl = R.config.at("classes");
+  for (size_t s = 0; s < cl.size(); ++s) {
+    uint64_t sw = 0;
+    for (const auto &w : R.workers) sw += w->classCounts[s];
+    uint64_t hw = R.nicClassCounts.empty() ? 0 : R.nicClassCounts[s];
+    if (!sw && !hw) continue;
+    classes.push_back({{"table", cl[s].at("table")}, {"class", cl[s].at("class")}, {"group", cl[s].at("group")},
+                       {"software", sw}, {"nic", hw}});
+  }
+  j["classes"] = classes;
+  json st = json::array();
+  const auto &sd = R.config.at("stateful");
+  for (size_t s = 0; s < sd.size(); ++s)
+    for (const auto &w : R.workers) {
+      json c = json::object();
+      for (const auto &[name, v] : w->states[s]->counters()) c[name] = v;
+      st.push_back({{"nf", sd[s].value("nf", "")}, {"kind", sd[s].value("kind", "")}, {"core", w->id}, {"counters", c}});
+    }
+  j["stateful"] = st;
+  return j;
+}
+
+void printStatsText(const json &j) {
+  printf("dispatch: %s (%s)\n", j["dispatch"]["mode"].get<std::string>().c_str(), j["dispatch"]["why"].get<std::string>().c_str());
+  printf("nic: %llu received, %llu matched by its rules, %llu unmatched, %llu dropped\n",
+         (unsigned long long)R.received, (unsigned long long)R.nicMatched, (unsigned long long)R.nicUnmatched,
+         (unsigned long long)R.nicDropped);
+  printf("%-5s %6s %12s %10s %12s %14s %14s %11s %6s %8s\n", "core", "lcore", "packets", "dropped", "emitted", "useful cyc",
+         "useless cyc", "cyc/packet", "load", "max@10Hz");
+  for (const auto &c : j["cores"])
+    printf("%-5u %6u %12llu %10llu %12llu %14llu %14llu %11.1f %6.3f %8.3f\n", c["core"].get<unsigned>(),
+           c["lcore"].get<unsigned>(), (unsigned long long)c["packets"].get<uint64_t>(),
+           (unsigned long long)c["dropped"].get<uint64_t>(), (unsigned long long)c["emitted"].get<uint64_t>(),
+           (unsigned long long)c["useful_cycles"].get<uint64_t>(), (unsigned long long)c["useless_cycles"].get<uint64_t>(),
+           c["cycles_per_packet"].get<double>(), c["load"].get<double>(), c["load_max_100ms"].get<double>());
+  printf("%-6s %-8s %-6s %12s %12s\n", "table", "class", "group", "software", "nic");
+  for (const auto &c : j["classes"])
+    printf("%-6u %-8u %-6u %12llu %12llu\n", c["table"].get<unsigned>(), c["class"].get<unsigned>(),
+           c["group"].get<unsigned>(), (unsigned long long)c["software"].get<uint64_t>(),
+           (unsigned long long)c["nic"].get<uint64_t>());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  int used = rte_eal_init(argc, argv);
+  if (used < 0) die("cannot initialise DPDK's EAL: %s", rte_strerror(rte_errno));
+  argc -= used;
+  argv += used;
+  argv[0] = const_cast<char *>("metron-dataplane");
+  R.opt = parseOptions(argc, argv);
+  loadConfig();
+  if (rte_lcore_count() < R.cores + 1)
+    die("the chain runs on %u cores plus the main lcore: give EAL %u lcores (e.g. -l 0-%u), not %u", R.cores, R.cores + 1,
+        R.cores, rte_lcore_count());
+  buildAcl();
+  buildWorkers();
+  chooseDispatch();
+  setupPorts();
+  if (R.hardware) {
+    std::string err;
+    uint16_t port = R.ingressDpdk.front();
+    if (R.nic->install(port, false, err) != 0) die("installing the NIC rules on port %u: %s", port, err.c_str());
+  }
+  for (const auto &[name, file] : R.opt.indexOut) {
+    auto it = std::find(R.portNames.begin(), R.portNames.end(), name);
+    if (it == R.portNames.end() || std::find(R.egress.begin(), R.egress.end(), name) == R.egress.end())
+      die("--index %s: the chain has no egress port of that name", name.c_str());
+    FILE *f = fopen(file.c_str(), "wb");
+    if (!f) die("--index %s: cannot write '%s': %s", name.c_str(), file.c_str(), strerror(errno));
+    R.indexFiles[uint16_t(R.dpdkOfChainPort[size_t(it - R.portNames.begin())])] = f;
+  }
+  if (R.hardware && !R.indexFiles.empty()) die("--index needs the NIC model (the workers transmit directly in hardware mode)");
+  if (!R.hardware)
+    for (auto &w : R.workers) {
+      std::string n = "metron_in" + std::to_string(w->id), o = "metron_out" + std::to_string(w->id);
+      w->in = rte_ring_create(n.c_str(), kRingSize, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+      w->out = rte_ring_create(o.c_str(), kRingSize, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (!w->in || !w->out) die("cannot create the rings of core %u: %s", w->id, rte_strerror(rte_errno));
+    }
+  for (uint16_t id : R.dpdkPorts)
+    if (int rc = rte_eth_dev_start(id); rc != 0) die("port %u: rte_eth_dev_start: %s", id, rte_strerror(-rc));
+
+  fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
+          R.cores == 1 ? "" : "s", R.hardware ? "hardware" : "nic-model", R.modeWhy.c_str());
+  R.startTsc = rte_rdtsc();
+  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  for (auto &w : R.workers) {
+    w->lcore = lcore;
+    if (int rc = rte_eal_remote_launch(workerMain, w.get(), lcore); rc != 0) die("cannot launch core %u on lcore %u", w->id, lcore);
+    lcore = rte_get_next_lcore(lcore, 1, 0);
+  }
+
+  NicLoop nic;
+  std::vector<uint64_t> lastUseful(R.cores, 0), lastUseless(R.cores, 0);
+  const uint64_t hz = rte_get_tsc_hz(), every = hz / 10;
+  uint64_t nextSample = R.startTsc + every;
+  while (!gSignal) {
+    bool got = false;
+    if (!R.hardware && !nic.inputDone) got = nic.receive();
+    if (!R.hardware) nic.transmit();
+    uint64_t now = rte_rdtsc();
+    if (now >= nextSample) {
+      sampleLoad(lastUseful, lastUseless);
+      nextSample += every;
+    }
+    if (R.opt.stopWhenIdle && !R.hardware) {
+      // A capture replayed by net_pcap ends for good: many empty polls in a row, nothing left
+      // in the rings, every worker caught up.
+      nic.emptyPolls = got ? 0 : nic.emptyPolls + 1;
+      if ((nic.inputDone || nic.emptyPolls > 10000) && nic.drained()) break;
+    }
+    if (R.hardware) rte_pause();
+  }
+  R.stop.store(true);
+  rte_eal_mp_wait_lcore();
+  if (!R.hardware) nic.transmit();
+  R.endTsc = rte_rdtsc();
+  sampleLoad(lastUseful, lastUseless);
+  if (R.hardware && R.nic) R.nic->uninstall(R.ingressDpdk.front());
+  for (uint16_t id : R.dpdkPorts) {
+    rte_eth_dev_stop(id);
+    rte_eth_dev_close(id);
+  }
+  for (auto &[port, f] : R.indexFiles)
+    if (fclose(f) != 0) die("cannot write an --index file: %s", strerror(errno));
+  json j = statsJson();
+  if (gSignal) j["stopped_by"] = strsignal(gSignal);
+  if (!R.opt.statsJson.empty()) {
+    FILE *f = fopen(R.opt.statsJson.c_str(), "w");
+    if (!f) die("cannot write '%s': %s", R.opt.statsJson.c_str(), strerror(errno));
+    fputs(j.dump(1).c_str(), f);
+    fputc('\n', f);
+    fclose(f);
+  }
+  if (R.opt.statsText == "text") printStatsText(j);
+  else if (R.opt.statsText == "json") printf("%s\n", j.dump(1).c_str());
+  // DPDK objects go before the EAL does.
+  R.acl.clear();
+  R.nic.reset();
+  for (auto &w : R.workers) {
+    rte_ring_free(w->in);
+    rte_ring_free(w->out);
+  }
+  R.workers.clear();
+  rte_mempool_free(R.pool);
+  rte_eal_cleanup();
+  fflush(nullptr);
+  _exit(0);
+}
