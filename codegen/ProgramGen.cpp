@@ -25,6 +25,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -164,16 +165,38 @@ void Emitter::emitTable(const synth::Table &t) {
   llvm::Value *ttl = load(FieldId::IpTtl), *dst = load(FieldId::IpDst);
   llvm::Value *cls = aclIndex_[t.id] >= 0 ? b_.CreateCall(classify_[t.id], {core, fields}, "class")
                                           : b_.CreateCall(classify_[t.id], {fields}, "class");
+  // counts[slot of the class]++, then a switch over the groups of the table (a constant
+  // class -> group array: tables have thousands of classes and a handful of groups).
   auto *miss = llvm::BasicBlock::Create(ctx_, "no_class", fn);
-  auto *sw = b_.CreateSwitch(cls, miss, unsigned(t.classes.size()));
-  for (size_t k = 0; k < t.classes.size(); ++k) {
-    auto *bb = llvm::BasicBlock::Create(ctx_, "class" + std::to_string(k), fn);
-    sw->addCase(b_.getInt32(uint32_t(k)), bb);
+  auto *hit = llvm::BasicBlock::Create(ctx_, "counted", fn);
+  b_.CreateCondBr(b_.CreateICmpSLT(cls, b_.getInt32(0)), miss, hit);
+  b_.SetInsertPoint(hit);
+  llvm::Value *idx = b_.CreateZExt(cls, i64_);
+  llvm::Value *slot = b_.CreateInBoundsGEP(i64_, counts, b_.CreateAdd(idx, b_.getInt64(classSlotBase_[t.id])));
+  b_.CreateAlignedStore(b_.CreateAdd(b_.CreateAlignedLoad(i64_, slot, llvm::MaybeAlign(8)), b_.getInt64(1)), slot,
+                        llvm::MaybeAlign(8));
+  std::vector<uint32_t> groupOf;
+  std::vector<uint32_t> distinct;
+  for (const auto &tc : t.classes) {
+    groupOf.push_back(tc.group);
+    if (std::find(distinct.begin(), distinct.end(), tc.group) == distinct.end()) distinct.push_back(tc.group);
+  }
+  llvm::Value *group = nullptr;
+  if (distinct.size() == 1) {
+    group = b_.getInt32(distinct[0]);
+  } else {
+    auto *arr = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<uint32_t>(groupOf));
+    auto *gv = new llvm::GlobalVariable(*m_, arr->getType(), true, llvm::GlobalValue::PrivateLinkage, arr,
+                                        "group_of_t" + std::to_string(t.id));
+    group = b_.CreateAlignedLoad(i32_, b_.CreateInBoundsGEP(arr->getType(), gv, {b_.getInt64(0), idx}), llvm::MaybeAlign(4),
+                                 "group");
+  }
+  auto *sw = b_.CreateSwitch(group, miss, unsigned(distinct.size()));
+  for (uint32_t g : distinct) {
+    auto *bb = llvm::BasicBlock::Create(ctx_, "group" + std::to_string(g), fn);
+    sw->addCase(b_.getInt32(g), bb);
     b_.SetInsertPoint(bb);
-    llvm::Value *slot = b_.CreateConstInBoundsGEP1_64(i64_, counts, classSlotBase_[t.id] + k);
-    llvm::Value *n = b_.CreateAlignedLoad(i64_, slot, llvm::MaybeAlign(8));
-    b_.CreateAlignedStore(b_.CreateAdd(n, b_.getInt64(1)), slot, llvm::MaybeAlign(8));
-    auto *call = b_.CreateCall(groups_[t.classes[k].group][0], {core, p, counts, ttl, dst});
+    auto *call = b_.CreateCall(groups_[g][0], {core, p, counts, ttl, dst});
     call->setTailCall();
     b_.CreateRet(call);
   }
@@ -354,8 +377,18 @@ std::string Emitter::configJson() {
 llvm::GlobalVariable *Emitter::emitProgram(const std::vector<llvm::Function *> &cores, const std::string &config) {
   // struct mtr_acl_table { i32 table; i32 classes; i64 words; ptr encoded; }
   auto *aclTy = llvm::StructType::create(ctx_, {i32_, i32_, i64_, ptr_}, "struct.mtr_acl_table");
-  // struct mtr_program { i32 abi; i32 cores; ptr entries; i32 acl_tables; ptr acl; i32 classes; ptr config; }
-  auto *progTy = llvm::StructType::create(ctx_, {i32_, i32_, ptr_, i32_, ptr_, i32_, ptr_}, "struct.mtr_program");
+  // struct mtr_program { i32 abi; i32 cores; ptr entries; i32 acl_tables; ptr acl; i32 classes; ptr config;
+  //                      ptr classify0; }
+  auto *progTy = llvm::StructType::create(ctx_, {i32_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_}, "struct.mtr_program");
+  // classify0(core, fields): table 0's classifier with the ABI's signature.
+  auto *c0 = llvm::Function::Create(llvm::FunctionType::get(i32_, {ptr_, i64p_}, false), llvm::Function::InternalLinkage,
+                                    "metron_classify0", m_.get());
+  c0->addFnAttr(llvm::Attribute::NoUnwind);
+  {
+    llvm::IRBuilder<> cb(llvm::BasicBlock::Create(ctx_, "entry", c0));
+    cb.CreateRet(aclIndex_[0] >= 0 ? cb.CreateCall(classify_[0], {c0->getArg(0), c0->getArg(1)})
+                                   : cb.CreateCall(classify_[0], {c0->getArg(1)}));
+  }
 
   std::vector<llvm::Constant *> entries;
   for (auto *f : cores) entries.push_back(llvm::ConstantExpr::getBitCast(f, ptr_));
@@ -390,7 +423,8 @@ llvm::GlobalVariable *Emitter::emitProgram(const std::vector<llvm::Function *> &
   auto *prog = llvm::ConstantStruct::get(
       progTy, {b_.getInt32(MTR_ABI_VERSION), b_.getInt32(uint32_t(cores.size())), llvm::ConstantExpr::getBitCast(entGv, ptr_),
                b_.getInt32(uint32_t(acls.size())), llvm::ConstantExpr::getBitCast(aclGv, ptr_),
-               b_.getInt32(uint32_t(stats_.classes)), constString(config, "metron_config")});
+               b_.getInt32(uint32_t(stats_.classes)), constString(config, "metron_config"),
+               llvm::ConstantExpr::getBitCast(c0, ptr_)});
   return new llvm::GlobalVariable(*m_, progTy, true, llvm::GlobalValue::ExternalLinkage, prog, "metron_program");
 }
 

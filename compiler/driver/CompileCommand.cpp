@@ -365,6 +365,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   // runtime into bin/<server>.
   json dataplane = nullptr;
   std::string exeRel;
+  auto cg0 = Clock::now();
   if (wants("dataplane") || o.emit == "llvm") {
     progress.stage(6, kStages, "generating the data plane of " + pl->server);
     auto g0 = Clock::now();
@@ -418,6 +419,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
       dataplane["object"] = "bin/" + base + ".o";
     }
   }
+  printMs += std::chrono::duration<double, std::milli>(Clock::now() - cg0).count(); // timed above
 
   // plan.json
   json plan;

@@ -377,6 +377,7 @@ int runCompiled(const RunOptions &o) {
     std::string name = "net_pcap" + std::to_string(dev++);
     args.push_back("--vdev=" + name + ",rx_pcap=" + (n == inName ? o.pcap : empty) + ",tx_pcap=/dev/null");
     app.insert(app.end(), {"--port", n + "=" + name});
+    if (n == inName) app.insert(app.end(), {"--rx-capture", n + "=" + o.pcap});
   }
   for (const auto &n : cr.egress) {
     std::string name = "net_pcap" + std::to_string(dev++);

@@ -52,7 +52,10 @@ struct mtr_program {
   uint32_t acl_tables;
   const struct mtr_acl_table *acl; /* [acl_tables]; mtr_acl's `index` indexes this */
   uint32_t classes;              /* counters per core: classCounts[table_class_slot] */
-  const char *config_json;       /* ports, tags, stateful elements, NAPT partitions (codegen/Program.cpp) */
+  const char *config_json;       /* ports, tags, stateful elements, NAPT partitions (codegen/ProgramGen.cpp) */
+  /* Table 0's classifier alone: the index of the first class of table 0 containing the fields
+     (config_json "classes" lists table 0's classes first), for a software dispatcher core. */
+  int32_t (*classify0)(struct mtr_core *core, const uint64_t *fields);
 };
 
 /* ---- called by generated code ---- */

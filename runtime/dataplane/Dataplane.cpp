@@ -25,9 +25,10 @@
 /// reports load = useful / (useful + useless) per interval.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/dataplane/Abi.h"
-#include "runtime/dataplane/Acl.h"
 #include "runtime/dataplane/NicModel.h"
+#include "runtime/dataplane/Runtime.h"
 #include "runtime/packet/Packet.h"
+#include "runtime/packet/Pcap.h"
 #include "runtime/state/Describe.h"
 #include "runtime/state/State.h"
 
@@ -68,16 +69,19 @@ constexpr unsigned kRingSize = 1024;
 volatile std::sig_atomic_t gSignal = 0;
 void onSignal(int sig) { gSignal = sig; }
 
-/// The input index of a packet (its position in what the ingress ports received), for --index.
-int gIndexOffset = -1;
-uint64_t &inputIndex(rte_mbuf *m) { return *RTE_MBUF_DYNFIELD(m, gIndexOffset, uint64_t *); }
+/// What the NIC loop knows of a packet beyond its bytes: its input index (its position in what
+/// the ingress ports received, for --index) and, with --rx-capture, its time and wire length
+/// as the capture records them.
+struct Meta {
+  uint64_t index;
+  uint64_t timeNs;
+  uint32_t wireLen;
+  uint32_t fromCapture; ///< timeNs and wireLen are valid
+};
+int gMetaOffset = -1;
+Meta &meta(rte_mbuf *m) { return *RTE_MBUF_DYNFIELD(m, gMetaOffset, Meta *); }
 int gTsOffset = -1;           ///< the rx timestamp dynfield (when the port sets it)
 uint64_t gTsFlag = 0;
-
-/// One cache line of counters per worker, written by the worker, read by the main lcore.
-struct alignas(64) WorkerCounters {
-  std::atomic<uint64_t> useful{0}, useless{0}, packets{0}, dropped{0}, emitted{0}, polls{0};
-};
 
 struct Options {
   std::map<std::string, uint16_t> ports; ///< chain port name -> DPDK port id
@@ -87,6 +91,7 @@ struct Options {
   std::string statsText = "text";        ///< text|json|none on stdout
   bool stopWhenIdle = false;
   std::map<std::string, std::string> indexOut; ///< egress port name -> file
+  std::map<std::string, std::string> rxCapture; ///< ingress port name -> the capture it replays
   unsigned mbufs = 16383;
   uint64_t maxPackets = 0;
 };
@@ -108,7 +113,8 @@ void die(const char *fmt, ...) {
 void usage() {
   fputs("usage: EXECUTABLE [EAL options] -- --port NAME=PORT... [--rules FILE.rte_flow.json]\n"
         "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--stats text|json|none]\n"
-        "       [--stats-json FILE] [--index NAME=FILE]... [--mbufs N] [--max-packets N]\n"
+        "       [--stats-json FILE] [--index NAME=FILE]... [--rx-capture NAME=FILE]... [--mbufs N]\n"
+        "       [--max-packets N]\n"
         "See metronc-dataplane(8).\n",
         stderr);
 }
@@ -157,6 +163,9 @@ Options parseOptions(int argc, char **argv) {
     } else if (a == "--index") {
       auto [name, file] = pair(need(i), "--index");
       o.indexOut[name] = file;
+    } else if (a == "--rx-capture") {
+      auto [name, file] = pair(need(i), "--rx-capture");
+      o.rxCapture[name] = file;
     } else if (a == "--mbufs") {
       o.mbufs = unsigned(strtoul(need(i).c_str(), nullptr, 10));
       if (o.mbufs < 1024) die("--mbufs must be at least 1024");
@@ -175,35 +184,11 @@ Options parseOptions(int argc, char **argv) {
 
 } // namespace
 
-/// The runtime's per-core context (opaque to generated code).
-struct mtr_core {
-  uint32_t id = 0;
-  mtr_entry_fn entry = nullptr;
-  std::vector<std::unique_ptr<state::ElementState>> states; ///< by slot
-  const std::vector<std::unique_ptr<dp::AclTable>> *acl = nullptr;
-  std::vector<uint64_t> classCounts;
-  pkt::Packet packet;
-  rte_ring *in = nullptr, *out = nullptr; ///< NIC-model mode
-  WorkerCounters *counters = nullptr;
-  unsigned lcore = 0;
-};
-
-extern "C" {
-void mtr_set(struct mtr_packet *p, uint32_t field, uint64_t value) {
-  reinterpret_cast<pkt::Packet *>(p)->set(ir::FieldId(field), value);
-}
-uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p) {
-  state::Result r = c->states[slot]->process(*reinterpret_cast<pkt::Packet *>(p));
-  return (r.drop ? MTR_ST_DROP : 0u) | (r.matched ? MTR_ST_MATCHED : 0u);
-}
-int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index]->lookup(fields); }
-const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
-}
-
 namespace {
 
 struct Runtime {
   Options opt;
+  std::unique_ptr<dp::ProgramRuntime> prog;
   json config;
   uint32_t cores = 1;
   std::vector<std::string> portNames, ingress, egress;
@@ -211,21 +196,18 @@ struct Runtime {
   std::vector<int32_t> dpdkOfChainPort; ///< Module::portNames index -> DPDK port, -1
   std::vector<uint16_t> dpdkPorts;      ///< distinct DPDK ports used
   std::vector<uint16_t> ingressDpdk;
-  std::vector<std::unique_ptr<dp::AclTable>> acl;
   std::unique_ptr<dp::NicModel> nic;
   bool hardware = false;
   std::string modeWhy;
   rte_mempool *pool = nullptr;
   std::vector<std::unique_ptr<mtr_core>> workers;
-  std::vector<WorkerCounters> counters;
-  std::vector<std::unique_ptr<state::DescribedElement>> elements; ///< kept alive for the states
+  std::vector<dp::WorkerCounters> counters;
   std::atomic<bool> stop{false};
   std::map<uint16_t, FILE *> indexFiles; ///< DPDK egress port -> --index file
   // NIC model counters
-  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0;
+  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0;
   std::vector<uint64_t> nicClassCounts; ///< per class slot: packets the NIC rules classified
   std::vector<uint64_t> emittedPerEgress;
-  std::map<uint32_t, uint32_t> slotOfClass; ///< class id -> counter slot
   // 10 Hz load samples
   struct Sample { double t; std::vector<double> load; };
   std::vector<Sample> samples;
@@ -236,60 +218,24 @@ Runtime R;
 
 // ---- set-up ------------------------------------------------------------------------------------
 
-void loadConfig() {
-  if (metron_program.abi_version != MTR_ABI_VERSION)
-    die("the generated code has ABI version %u, this runtime %u: recompile the chain", metron_program.abi_version,
-        MTR_ABI_VERSION);
-  try {
-    R.config = json::parse(metron_program.config_json);
-    R.cores = R.config.at("cores").get<uint32_t>();
-    R.portNames = R.config.at("ports").get<std::vector<std::string>>();
-    R.ingress = R.config.at("ingress").get<std::vector<std::string>>();
-    R.egress = R.config.at("egress").get<std::vector<std::string>>();
-    uint32_t slot = 0;
-    for (const auto &c : R.config.at("classes")) R.slotOfClass[c.at("class").get<uint32_t>()] = slot++;
-  } catch (const json::exception &e) {
-    die("the embedded configuration is malformed: %s", e.what());
-  }
-  if (R.cores != metron_program.cores || R.cores == 0) die("the embedded configuration disagrees with the program on cores");
-}
-
-void buildAcl() {
-  for (uint32_t i = 0; i < metron_program.acl_tables; ++i) {
-    const mtr_acl_table &t = metron_program.acl[i];
-    std::vector<dp::AclClass> classes;
-    std::string err;
-    if (!dp::decodeAclTable(t.encoded, t.words, classes, err)) die("table %u: %s", t.table, err.c_str());
-    auto a = dp::AclTable::build(classes, "metron_t" + std::to_string(t.table), err);
-    if (!a) die("table %u (%u classes): %s", t.table, t.classes, err.c_str());
-    R.acl.push_back(std::move(a));
-  }
+void loadProgram() {
+  std::string err;
+  R.prog = dp::ProgramRuntime::create(metron_program, err);
+  if (!R.prog) die("%s", err.c_str());
+  R.config = R.prog->config();
+  R.cores = R.prog->cores();
+  R.portNames = R.prog->portNames();
+  R.ingress = R.prog->ingress();
+  R.egress = R.prog->egress();
 }
 
 void buildWorkers() {
-  R.counters = std::vector<WorkerCounters>(R.cores);
+  R.counters = std::vector<dp::WorkerCounters>(R.cores);
   for (uint32_t k = 0; k < R.cores; ++k) {
-    auto c = std::make_unique<mtr_core>();
-    c->id = k;
-    c->entry = metron_program.entries[k];
-    c->acl = &R.acl;
-    c->classCounts.assign(metron_program.classes, 0);
+    std::string err;
+    auto c = R.prog->makeCore(k, err);
+    if (!c) die("%s", err.c_str());
     c->counters = &R.counters[k];
-    // Each core has its own state for every stateful element; a NAPT uses the part of its port
-    // range the compiler gave this core (the NIC's mirrored rules send return traffic there).
-    for (const auto &d : R.config.at("stateful")) {
-      json desc = d;
-      if (d.contains("cores"))
-        for (const auto &part : d.at("cores"))
-          if (part.at("core").get<uint32_t>() == k) desc["ports"] = part.at("ports");
-      std::string err;
-      auto el = std::make_unique<state::DescribedElement>(state::elementFromJson(desc, err));
-      if (!el->element) die("stateful element %s: %s", d.value("nf", std::string("?")).c_str(), err.c_str());
-      auto st = state::ElementState::create(*el->element, err);
-      if (!st) die("stateful element %s: %s", d.value("nf", std::string("?")).c_str(), err.c_str());
-      c->states.push_back(std::move(st));
-      R.elements.push_back(std::move(el));
-    }
     R.workers.push_back(std::move(c));
   }
 }
@@ -342,9 +288,9 @@ void setupPorts() {
   // The rx timestamp, when a port provides it (net_pcap: the capture's time), is the packets'
   // time for stateful elements; else the TSC.
   rte_mbuf_dyn_rx_timestamp_register(&gTsOffset, &gTsFlag);
-  static const rte_mbuf_dynfield idx = {"metron_input_index", sizeof(uint64_t), alignof(uint64_t), 0};
-  gIndexOffset = rte_mbuf_dynfield_register(&idx);
-  if (gIndexOffset < 0) die("cannot register the input-index mbuf field: %s", rte_strerror(rte_errno));
+  static const rte_mbuf_dynfield meta = {"metron_meta", sizeof(Meta), alignof(Meta), 0};
+  gMetaOffset = rte_mbuf_dynfield_register(&meta);
+  if (gMetaOffset < 0) die("cannot register the metron_meta mbuf field: %s", rte_strerror(rte_errno));
 }
 
 /// Chooses hardware dispatch or the NIC model (and installs the rules in hardware mode).
@@ -418,7 +364,10 @@ const uint8_t *frameOf(rte_mbuf *m, std::vector<uint8_t> &scratch) {
   return static_cast<const uint8_t *>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch.data()));
 }
 
+/// The packet's time for stateful elements: the capture's (--rx-capture), else the port's rx
+/// timestamp, else the TSC.
 uint64_t timestampOf(rte_mbuf *m) {
+  if (!R.hardware && meta(m).fromCapture) return meta(m).timeNs;
   if (gTsFlag && (m->ol_flags & gTsFlag)) return *RTE_MBUF_DYNFIELD(m, gTsOffset, uint64_t *);
   return uint64_t(double(rte_rdtsc()) * 1e9 / double(rte_get_tsc_hz()));
 }
@@ -431,10 +380,10 @@ bool processOne(mtr_core *c, rte_mbuf *m, std::vector<uint8_t> &scratch) {
     return false;
   }
   int32_t inPort = R.chainPortOfDpdk[m->port];
-  c->packet.assign(data, m->pkt_len, m->pkt_len, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort));
+  const uint32_t wire = !R.hardware && meta(m).fromCapture ? meta(m).wireLen : m->pkt_len;
+  c->packet.assign(data, m->pkt_len, wire, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort));
   uint32_t tag = (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? m->hash.fdir.hi : MTR_UNTAGGED;
-  auto *p = reinterpret_cast<mtr_packet *>(&c->packet);
-  int32_t egress = c->entry(c, p, c->packet.fields().data(), tag, c->classCounts.data());
+  int32_t egress = c->run(tag);
   if (egress < 0 || size_t(egress) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(egress)] < 0) {
     rte_pktmbuf_free(m);
     return false;
@@ -452,7 +401,7 @@ bool processOne(mtr_core *c, rte_mbuf *m, std::vector<uint8_t> &scratch) {
 /// A worker: l3fwd's loop, from the worker's ring (NIC model) or its rx queues (hardware).
 int workerMain(void *arg) {
   mtr_core *c = static_cast<mtr_core *>(arg);
-  WorkerCounters &k = *c->counters;
+  dp::WorkerCounters &k = *c->counters;
   rte_mbuf *in[kBurst], *out[kBurst];
   std::vector<uint8_t> scratch;
   uint64_t useful = 0, useless = 0, packets = 0, dropped = 0, emitted = 0, polls = 0;
@@ -512,7 +461,56 @@ struct NicLoop {
   bool inputDone = false;
   unsigned emptyPolls = 0;
 
-  explicit NicLoop() : enqueued(R.cores, 0) {}
+  /// Per DPDK port, the capture it replays (--rx-capture): read in step with the port.
+  std::map<uint16_t, std::unique_ptr<pkt::PcapReader>> captures;
+  pkt::Packet record;
+  uint64_t zeroLength = 0;
+
+  explicit NicLoop() : enqueued(R.cores, 0) {
+    for (const auto &[name, file] : R.opt.rxCapture) {
+      auto it = R.opt.ports.find(name);
+      if (it == R.opt.ports.end() || std::find(R.ingress.begin(), R.ingress.end(), name) == R.ingress.end())
+        die("--rx-capture %s: not an ingress port given with --port", name.c_str());
+      std::string err;
+      auto r = pkt::PcapReader::open(file, err);
+      if (!r) die("--rx-capture %s: %s", name.c_str(), err.c_str());
+      captures[it->second] = std::move(r);
+    }
+  }
+
+  /// Reads the record of the capture that the port just delivered as \p m: its time and wire
+  /// length (net_pcap gives microseconds and the captured length only). Zero-length records,
+  /// which carry no packet, are not packets to the reference either (PcapReader): false.
+  bool fromCapture(uint16_t port, rte_mbuf *m) {
+    auto it = captures.find(port);
+    Meta &mt = meta(m);
+    mt.fromCapture = 0;
+    if (it == captures.end()) return true;
+    if (m->pkt_len == 0) {
+      ++zeroLength;
+      return false;
+    }
+    if (!it->second->next(record)) {
+      if (!it->second->error().empty()) die("%s", it->second->error().c_str());
+      die("port %u delivered more packets than its capture holds", port);
+    }
+    if (record.frame().size() != m->pkt_len)
+      die("port %u and its capture disagree on record %llu: %u bytes delivered, %zu captured", port,
+          (unsigned long long)it->second->recordsRead(), m->pkt_len, record.frame().size());
+    mt.timeNs = record.timestampNs;
+    mt.wireLen = record.wireLen;
+    mt.fromCapture = 1;
+    return true;
+  }
+
+  /// At the end: a capture with records left means the port stopped early (a record libpcap
+  /// could not read): the capture's own error says which.
+  void checkCapturesDone() {
+    for (auto &[port, r] : captures)
+      if (r->next(record) || !r->error().empty())
+        die("%s", r->error().empty() ? ("port " + std::to_string(port) + " stopped before the end of its capture").c_str()
+                                     : r->error().c_str());
+  }
 
   uint32_t rssQueue(const pkt::Packet &p) const { return R.cores == 1 ? 0 : state::flowHash(p) % R.cores; }
 
@@ -526,7 +524,11 @@ struct NicLoop {
       any = true;
       for (unsigned i = 0; i < n; ++i) {
         rte_mbuf *m = bufs[i];
-        inputIndex(m) = seq++;
+        if (!fromCapture(port, m)) {
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        meta(m).index = seq++;
         ++R.received;
         const uint8_t *data = frameOf(m, scratch);
         if (!data) {
@@ -578,10 +580,10 @@ struct NicLoop {
 
   void countRule(const dp::NicVerdict &v) {
     if (v.classId < 0) return;
-    auto it = R.slotOfClass.find(uint32_t(v.classId));
-    if (it != R.slotOfClass.end()) {
+    int32_t slot = R.prog->slotOfClass(uint32_t(v.classId));
+    if (slot >= 0) {
       if (R.nicClassCounts.empty()) R.nicClassCounts.assign(metron_program.classes, 0);
-      ++R.nicClassCounts[it->second];
+      ++R.nicClassCounts[size_t(slot)];
     }
   }
 
@@ -594,7 +596,7 @@ struct NicLoop {
         for (unsigned i = 0; i < n; ++i) {
           rte_mbuf *m = bufs[i];
           uint16_t port = m->port;
-          uint64_t idx = inputIndex(m);
+          uint64_t idx = meta(m).index;
           ++R.emittedTotal;
           if (int32_t ci = chainOfEgress(port); ci >= 0) ++R.emittedPerEgress[size_t(ci)];
           while (rte_eth_tx_burst(port, 0, &m, 1) == 0) {
@@ -644,10 +646,11 @@ json statsJson() {
   const double secs = double(R.endTsc - R.startTsc) / double(rte_get_tsc_hz());
   j["seconds"] = secs;
   j["tsc_hz"] = rte_get_tsc_hz();
-  j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped}};
+  j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped},
+              {"zero_length_skipped", R.zeroLength}};
   json cores = json::array();
   for (uint32_t k = 0; k < R.cores; ++k) {
-    const WorkerCounters &c = R.counters[k];
+    const dp::WorkerCounters &c = R.counters[k];
     uint64_t u = c.useful.load(), v = c.useless.load(), n = c.packets.load();
     double maxLoad = 0, sum = 0;
     for (const auto &s : R.samples) {
@@ -727,11 +730,10 @@ int main(int argc, char **argv) {
   argv += used;
   argv[0] = const_cast<char *>("metron-dataplane");
   R.opt = parseOptions(argc, argv);
-  loadConfig();
+  loadProgram();
   if (rte_lcore_count() < R.cores + 1)
     die("the chain runs on %u cores plus the main lcore: give EAL %u lcores (e.g. -l 0-%u), not %u", R.cores, R.cores + 1,
         R.cores, rte_lcore_count());
-  buildAcl();
   buildWorkers();
   chooseDispatch();
   setupPorts();
@@ -793,6 +795,8 @@ int main(int argc, char **argv) {
   R.stop.store(true);
   rte_eal_mp_wait_lcore();
   if (!R.hardware) nic.transmit();
+  if (!gSignal && !R.hardware) nic.checkCapturesDone();
+  R.zeroLength = nic.zeroLength;
   R.endTsc = rte_rdtsc();
   sampleLoad(lastUseful, lastUseless);
   if (R.hardware && R.nic) R.nic->uninstall(R.ingressDpdk.front());
@@ -814,7 +818,7 @@ int main(int argc, char **argv) {
   if (R.opt.statsText == "text") printStatsText(j);
   else if (R.opt.statsText == "json") printf("%s\n", j.dump(1).c_str());
   // DPDK objects go before the EAL does.
-  R.acl.clear();
+  R.prog->releaseDpdk();
   R.nic.reset();
   for (auto &w : R.workers) {
     rte_ring_free(w->in);

@@ -1,0 +1,102 @@
+//===- runtime/dataplane/Runtime.cpp - A generated program's cores, and what generated code calls ===//
+#include "runtime/dataplane/Runtime.h"
+
+namespace metron::dp {
+
+using nlohmann::json;
+
+std::unique_ptr<ProgramRuntime> ProgramRuntime::create(const mtr_program &p, std::string &err) {
+  if (p.abi_version != MTR_ABI_VERSION) {
+    err = "the generated code has ABI version " + std::to_string(p.abi_version) + ", this runtime " +
+          std::to_string(MTR_ABI_VERSION) + ": recompile the chain";
+    return nullptr;
+  }
+  std::unique_ptr<ProgramRuntime> r(new ProgramRuntime(p));
+  try {
+    r->config_ = json::parse(p.config_json);
+    r->cores_ = r->config_.at("cores").get<uint32_t>();
+    r->portNames_ = r->config_.at("ports").get<std::vector<std::string>>();
+    r->ingress_ = r->config_.at("ingress").get<std::vector<std::string>>();
+    r->egress_ = r->config_.at("egress").get<std::vector<std::string>>();
+    uint32_t slot = 0;
+    for (const auto &c : r->config_.at("classes")) r->slotOfClass_[c.at("class").get<uint32_t>()] = slot++;
+    for (const auto &t : r->config_.at("tags"))
+      r->tags_.push_back({t.at("kind").get<std::string>(), t.at("value").get<uint64_t>(), t.at("group").get<uint32_t>(),
+                          t.at("core").get<uint32_t>(), t.at("napt_return").get<bool>()});
+  } catch (const json::exception &e) {
+    err = std::string("the embedded configuration is malformed: ") + e.what();
+    return nullptr;
+  }
+  if (r->cores_ != p.cores || r->cores_ == 0) {
+    err = "the embedded configuration disagrees with the program on cores";
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < p.acl_tables; ++i) {
+    const mtr_acl_table &t = p.acl[i];
+    std::vector<AclClass> classes;
+    if (!decodeAclTable(t.encoded, t.words, classes, err)) {
+      err = "table " + std::to_string(t.table) + ": " + err;
+      return nullptr;
+    }
+    auto a = AclTable::build(classes, "metron_t" + std::to_string(t.table), err);
+    if (!a) {
+      err = "table " + std::to_string(t.table) + " (" + std::to_string(t.classes) + " classes): " + err;
+      return nullptr;
+    }
+    r->acl_.push_back(std::move(a));
+  }
+  return r;
+}
+
+ProgramRuntime::~ProgramRuntime() = default;
+
+int32_t ProgramRuntime::slotOfClass(uint32_t classId) const {
+  auto it = slotOfClass_.find(classId);
+  return it == slotOfClass_.end() ? -1 : int32_t(it->second);
+}
+
+std::unique_ptr<mtr_core> ProgramRuntime::makeCore(uint32_t k, std::string &err) {
+  auto c = std::make_unique<mtr_core>();
+  c->id = k;
+  c->entry = p_.entries[k];
+  c->acl = &acl_;
+  c->classCounts.assign(p_.classes, 0);
+  // Each core has its own state for every stateful element; a NAPT uses the part of its port
+  // range the compiler gave this core (the NIC's mirrored rules send return traffic there).
+  for (const auto &d : config_.at("stateful")) {
+    json desc = d;
+    if (d.contains("cores"))
+      for (const auto &part : d.at("cores"))
+        if (part.at("core").get<uint32_t>() == k) desc["ports"] = part.at("ports");
+    const std::string nf = d.value("nf", std::string("?"));
+    auto el = std::make_unique<state::DescribedElement>(state::elementFromJson(desc, err));
+    if (!el->element) {
+      err = "stateful element " + nf + ": " + err;
+      return nullptr;
+    }
+    auto st = state::ElementState::create(*el->element, err);
+    if (!st) {
+      err = "stateful element " + nf + ": " + err;
+      return nullptr;
+    }
+    c->states.push_back(std::move(st));
+    elements_.push_back(std::move(el));
+  }
+  return c;
+}
+
+} // namespace metron::dp
+
+using namespace metron;
+
+extern "C" {
+void mtr_set(struct mtr_packet *p, uint32_t field, uint64_t value) {
+  reinterpret_cast<pkt::Packet *>(p)->set(ir::FieldId(field), value);
+}
+uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p) {
+  state::Result r = c->states[slot]->process(*reinterpret_cast<pkt::Packet *>(p));
+  return (r.drop ? MTR_ST_DROP : 0u) | (r.matched ? MTR_ST_MATCHED : 0u);
+}
+int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index]->lookup(fields); }
+const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
+}

@@ -1,0 +1,99 @@
+//===- runtime/dataplane/Runtime.h - A generated program's cores, without the ports ---*- C++ -*-===//
+///
+/// \file
+/// What the data-plane executable (Dataplane.cpp) and the benchmark harness share: the
+/// program's embedded configuration, its rte_acl tables, and per core the context generated
+/// code runs with (mtr_core: one state per stateful element, a NAPT's part of its port range,
+/// per-class counters, the core's packet). The mtr_* functions generated code calls are
+/// defined in Runtime.cpp. rte_acl needs DPDK's EAL to be initialised first.
+//===----------------------------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/dataplane/Abi.h"
+#include "runtime/dataplane/Acl.h"
+#include "runtime/packet/Packet.h"
+#include "runtime/state/Describe.h"
+#include "runtime/state/State.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+struct rte_ring;
+
+namespace metron::dp {
+
+/// One cache line of counters per worker, written by the worker, read by the main lcore.
+struct alignas(64) WorkerCounters {
+  std::atomic<uint64_t> useful{0}, useless{0}, packets{0}, dropped{0}, emitted{0}, polls{0};
+};
+
+/// A tag a device puts on packets, from the configuration.
+struct TagInfo {
+  std::string kind; ///< vlan, mac, queue, mark
+  uint64_t value = 0;
+  uint32_t group = 0, core = 0;
+  bool naptReturn = false;
+};
+
+class ProgramRuntime;
+
+} // namespace metron::dp
+
+/// The runtime's per-core context (opaque to generated code).
+struct mtr_core {
+  uint32_t id = 0;
+  mtr_entry_fn entry = nullptr;
+  std::vector<std::unique_ptr<metron::state::ElementState>> states; ///< by slot
+  const std::vector<std::unique_ptr<metron::dp::AclTable>> *acl = nullptr;
+  std::vector<uint64_t> classCounts;
+  metron::pkt::Packet packet;
+  rte_ring *in = nullptr, *out = nullptr; ///< NIC-model mode
+  metron::dp::WorkerCounters *counters = nullptr;
+  unsigned lcore = 0;
+  /// Runs the core's entry point on its packet (set by the caller); the egress port or MTR_DROP.
+  int32_t run(uint32_t tag) {
+    return entry(this, reinterpret_cast<mtr_packet *>(&packet), packet.fields().data(), tag, classCounts.data());
+  }
+};
+
+namespace metron::dp {
+
+class ProgramRuntime {
+public:
+  /// Reads the program's configuration and builds its rte_acl tables; nullptr and \p err.
+  static std::unique_ptr<ProgramRuntime> create(const mtr_program &p, std::string &err);
+  ~ProgramRuntime();
+
+  /// Core \p k's context: its entry point, its own state per stateful element (a NAPT with
+  /// this core's part of its ports), zeroed class counters; nullptr and \p err.
+  std::unique_ptr<mtr_core> makeCore(uint32_t k, std::string &err);
+
+  const mtr_program &program() const { return p_; }
+  const nlohmann::json &config() const { return config_; }
+  uint32_t cores() const { return cores_; }
+  const std::vector<std::string> &portNames() const { return portNames_; }
+  const std::vector<std::string> &ingress() const { return ingress_; }
+  const std::vector<std::string> &egress() const { return egress_; }
+  const std::vector<TagInfo> &tags() const { return tags_; }
+  /// Counter slot of a class id, -1 when the class is unknown.
+  int32_t slotOfClass(uint32_t classId) const;
+  /// Frees the rte_acl tables (before rte_eal_cleanup).
+  void releaseDpdk() { acl_.clear(); }
+
+private:
+  explicit ProgramRuntime(const mtr_program &p) : p_(p) {}
+  const mtr_program &p_;
+  nlohmann::json config_;
+  uint32_t cores_ = 1;
+  std::vector<std::string> portNames_, ingress_, egress_;
+  std::vector<TagInfo> tags_;
+  std::map<uint32_t, uint32_t> slotOfClass_;
+  std::vector<std::unique_ptr<AclTable>> acl_;
+  std::vector<std::unique_ptr<state::DescribedElement>> elements_; ///< kept alive for the states
+};
+
+} // namespace metron::dp
