@@ -106,6 +106,11 @@ void Emitter::declareRuntime() {
   fields_ = m_->getOrInsertFunction("mtr_fields", llvm::FunctionType::get(i64p_, {ptr_}, false));
   for (auto *f : {set_.getCallee(), statefulFn_.getCallee(), acl_.getCallee(), fields_.getCallee()})
     llvm::cast<llvm::Function>(f)->addFnAttr(llvm::Attribute::NoUnwind);
+  // mtr_fields only computes the address of the packet's field vector: calls that go unused
+  // can be removed, repeated ones merged.
+  auto *ff = llvm::cast<llvm::Function>(fields_.getCallee());
+  ff->addFnAttr(llvm::Attribute::ReadNone);
+  ff->addFnAttr(llvm::Attribute::WillReturn);
 }
 
 /// Stateful element instances in chain order, with their descriptions (and NAPT parts).

@@ -28,7 +28,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <fstream>
 #include <unistd.h>
 
@@ -279,6 +281,33 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   }
   targets::Lowering low = targets::lower(m, t, pl->plan, site, before, after, rets);
   for (auto &w : low.warnings) warnings.push_back(w);
+  // State that cores do not share: each core keeps its own connection table and token buckets,
+  // so a connection or a rate-limit key whose packets reach several cores is judged by each
+  // core on the packets it sees (NAPT and balancers are per flow and keep a flow on one core).
+  if (pl->cores > 1) {
+    std::map<std::pair<uint32_t, uint32_t>, std::set<int32_t>> coresOf;
+    bool softwareClasses = false;
+    for (const auto &ts : pl->plan.tables)
+      for (const auto &cs : ts.classes)
+        if (!cs.hw) softwareClasses = true;
+    for (size_t gi = 0; gi < t.groups.size(); ++gi)
+      for (const auto &op : t.groups[gi].omega.ops)
+        if (op.kind == synth::Op::Stateful && (ir::dyn_cast<ir::Conntrack>(op.el) || ir::dyn_cast<ir::RateLimit>(op.el)))
+          coresOf[{op.node, op.element}].insert(pl->plan.groups[gi].core);
+    for (const auto &[key, cores] : coresOf) {
+      if (cores.size() < 2 && !softwareClasses) continue;
+      const ir::Element *el = c->nodes[key.first].nf->elements[key.second].get();
+      std::string list;
+      for (int32_t k : cores) list += (list.empty() ? "" : ", ") + std::to_string(k);
+      warnings.push_back(std::string(ir::dyn_cast<ir::Conntrack>(el) ? "conntrack" : "ratelimit") + " in " +
+                         c->nodes[key.first].name +
+                         " keeps its state per core and " +
+                         (cores.size() > 1 ? "its traffic classes run on cores " + list
+                                           : std::string("software-classified packets reach every core")) +
+                         ": a connection or key whose packets reach several cores is judged by each core on the "
+                         "packets it sees (use --cores 1 for the exact semantics)");
+    }
+  }
   timer.add("lower", t0);
 
   progress.stage(5, kStages, "writing " + o.out);
@@ -395,6 +424,13 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
                  {"tables_rte_acl", ps.aclTables},
                  {"class_counters", ps.classes},
                  {"stateful_elements", ps.stateful}};
+    json ins = json::array(), outs = json::array();
+    for (const auto &n : c->nodes) {
+      if (n.kind == ir::ChainNode::Ingress) ins.push_back(n.name);
+      if (n.kind == ir::ChainNode::Egress) outs.push_back(n.name);
+    }
+    dataplane["ingress"] = ins;
+    dataplane["egress"] = outs;
     if (wants("dataplane")) {
       fs::create_directories(tmp / "bin", ec);
       std::string base = fileBase(pl->server);
@@ -548,14 +584,16 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
     return 0;
   }
   // One summary line per element on stdout.
-  printf("%s: chain %s on %s (%u cores); classifier %s (%s): %llu of %llu classes offloaded\n", o.out.c_str(),
+  // One summary line per element, on stdout unless stdout carries a stage's output (--emit).
+  FILE *summary = o.emit.empty() ? stdout : stderr;
+  fprintf(summary, "%s: chain %s on %s (%u cores); classifier %s (%s): %llu of %llu classes offloaded\n", o.out.c_str(),
          c->name.c_str(), pl->server.c_str(), pl->cores, ch.element.c_str(), pl->device.name.c_str(),
          (unsigned long long)pl->plan.offloadedClasses(), (unsigned long long)pl->plan.totalClasses());
   for (size_t di = 0; di < low.devices.size(); ++di) {
     const auto &d = low.devices[di];
     std::string fl;
     for (const auto &f : devices[di]["files"]) fl += " " + f.get<std::string>();
-    printf("  %-16s %-14s %7zu rules %s\n", d.element.c_str(), d.profile.c_str(), d.rules.size(), fl.c_str());
+    fprintf(summary, "  %-16s %-14s %7zu rules %s\n", d.element.c_str(), d.profile.c_str(), d.rules.size(), fl.c_str());
   }
   if (o.timePasses) timer.print(stderr);
   return 0;

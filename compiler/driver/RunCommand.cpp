@@ -41,7 +41,7 @@ struct RunOptions {
   bool index = false;
   bool verbose = false;
   unsigned cores = 1;
-  std::string topology, keep, dispatch = "auto";
+  std::string topology, keep, compiled, dispatch = "auto";
   uint32_t maxClasses = 16384;
 };
 
@@ -324,7 +324,40 @@ int runCompiled(const RunOptions &o) {
   const unsigned cores = o.cores;
   co.defaultTopology = [cores](const ir::Module &, const ir::Chain &c) { return defaultTopology(c, cores); };
   CompileResult cr;
-  if (int rc = runCompile(co, &cr)) return rc;
+  if (!o.compiled.empty()) {
+    // A previous compile's output (metronc compile, or run --keep): no compilation.
+    const std::string planPath = o.compiled + "/plan.json";
+    try {
+      std::ifstream in(planPath);
+      if (!in) throw std::runtime_error("cannot open '" + planPath + "': " + strerror(errno));
+      auto plan = nlohmann::json::parse(in);
+      const auto &dp = plan.at("dataplane");
+      if (dp.is_null() || !dp.contains("executable"))
+        throw std::runtime_error("'" + planPath + "' has no data plane: compile with --formats including dataplane");
+      if (!o.chain.empty() && plan.at("chain").get<std::string>() != o.chain)
+        throw std::runtime_error("'" + o.compiled + "' holds chain '" + plan.at("chain").get<std::string>() + "', not '" +
+                                 o.chain + "'");
+      cr.server = plan.at("server").get<std::string>();
+      cr.chain = plan.at("chain").get<std::string>();
+      cr.cores = plan.at("cores").get<unsigned>();
+      cr.classifier = plan.at("classifier").at("element").get<std::string>();
+      cr.classifierKind = plan.at("classifier").at("kind").get<std::string>();
+      cr.executable = o.compiled + "/" + dp.at("executable").get<std::string>();
+      cr.ingress = dp.at("ingress").get<std::vector<std::string>>();
+      cr.egress = dp.at("egress").get<std::vector<std::string>>();
+      for (const auto &d : plan.at("devices"))
+        if (d.at("kind") == "nic")
+          for (const auto &f : d.at("files")) {
+            std::string fn = f.get<std::string>();
+            if (fn.size() > 14 && fn.compare(fn.size() - 14, 14, ".rte_flow.json") == 0) cr.nicRules = o.compiled + "/" + fn;
+          }
+    } catch (const std::exception &e) {
+      fprintf(stderr, "metronc run: error: --compiled: %s\n", e.what());
+      return 1;
+    }
+  } else if (int rc = runCompile(co, &cr)) {
+    return rc;
+  }
   timer.add("compile", t0);
   if (cr.classifierKind != "nic") {
     fprintf(stderr,
@@ -348,14 +381,14 @@ int runCompiled(const RunOptions &o) {
             cr.chain.c_str(), cr.egress.size(), joined(cr.egress).c_str());
     return 2;
   }
-  {
-    std::ifstream probe(o.pcap, std::ios::binary);
-    if (!probe) {
-      fprintf(stderr, "metronc run: error: cannot open '%s': %s\n", o.pcap.c_str(), strerror(errno));
-      return 1;
-    }
-  }
   std::string err;
+  // The capture is read by the port (net_pcap) and, in step, by the runtime (--rx-capture),
+  // which stops the run at a corrupt record with the reader's message; an unreadable file is
+  // refused here, before DPDK would only say that it could not create the device.
+  if (!pkt::PcapReader::open(o.pcap, err)) {
+    fprintf(stderr, "metronc run: error: %s\n", err.c_str());
+    return 1;
+  }
   const std::string empty = scratch + "/empty.pcap";
   if (!writeEmptyPcap(empty, err)) {
     fprintf(stderr, "metronc run: error: %s\n", err.c_str());
@@ -368,7 +401,7 @@ int runCompiled(const RunOptions &o) {
     lcores += (k ? "," : "") + std::to_string(k) + "@" + std::to_string(k % unsigned(cpus));
   std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-huge", "--no-shconf", "-m", "1024",
                                    "--no-pci", "--log-level=4"};
-  std::vector<std::string> app = {"--", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--stop-when-idle",
+  std::vector<std::string> app = {"--", "--quiet", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--stop-when-idle",
                                   "--stats", o.stats && o.statsFormat == "text" ? "text" : "none", "--stats-json",
                                   scratch + "/stats.json"};
   std::vector<std::string> outPaths;
@@ -425,10 +458,13 @@ int runCompiled(const RunOptions &o) {
       emitted += e;
       per += (per.empty() ? "" : ", ") + n + " " + std::to_string(e);
     }
-    fprintf(stderr, "metronc run: %llu packets read, %llu emitted (%s), %llu dropped; %u core%s, dispatch: %s (%s)\n",
+    fprintf(stderr,
+            "metronc run: %llu packets read, %llu emitted (%s), %llu dropped; %llu truncated, %llu skipped; %u core%s, "
+            "dispatch: %s (%s)\n",
             (unsigned long long)read, (unsigned long long)emitted, per.c_str(), (unsigned long long)(read - emitted),
-            cr.cores, cr.cores == 1 ? "" : "s", st["dispatch"]["mode"].get<std::string>().c_str(),
-            st["dispatch"]["why"].get<std::string>().c_str());
+            (unsigned long long)st["nic"].value("truncated", uint64_t(0)),
+            (unsigned long long)st["nic"].value("zero_length_skipped", uint64_t(0)), cr.cores, cr.cores == 1 ? "" : "s",
+            st["dispatch"]["mode"].get<std::string>().c_str(), st["dispatch"]["why"].get<std::string>().c_str());
   } catch (const std::exception &e) {
     fprintf(stderr, "metronc run: error: the data plane's statistics are unreadable: %s\n", e.what());
     return 1;
@@ -445,19 +481,24 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   CLI::App *run = app.add_subcommand("run", "Run a packet capture through a chain and write what it emits; exit 0 on "
                                             "success, 1 on errors, 2 on usage errors");
   run->add_option("file", ro->file, "The .metron file (- reads standard input)")->required();
-  run->add_flag("--reference", ro->reference,
+  CLI::Option *reference = run->add_flag("--reference", ro->reference,
                 "Run the reference interpreter (NF by NF, as written) instead of the compiled data plane");
-  run->add_option("--topology", ro->topology,
+  CLI::Option *topology = run->add_option("--topology", ro->topology,
                   "Compile for this topology (default: one server whose NIC carries every port of the chain)");
-  run->add_option("--cores", ro->cores, "Cores of the data plane (default 1)")->check(CLI::Range(1u, 64u));
-  run->add_option("--keep", ro->keep, "Keep the compile output (plan.json, rules/, bin/) in this directory");
-  run->add_option("--dispatch", ro->dispatch,
+  CLI::Option *cores = run->add_option("--cores", ro->cores, "Cores of the data plane (default 1)")->check(CLI::Range(1u, 64u));
+  auto *keep = run->add_option("--keep", ro->keep, "Keep the compile output (plan.json, rules/, bin/) in this directory");
+  CLI::Option *compiled =
+      run->add_option("--compiled", ro->compiled,
+                      "Run a previous compile's output (metronc compile, or run --keep) instead of compiling FILE")
+          ->excludes(keep);
+  CLI::Option *dispatch = run->add_option("--dispatch", ro->dispatch,
                   "How packets reach the cores: hardware (the NIC's rte_flow rules), nic-model (the same rules "
                   "applied in software), auto (hardware when the port accepts the rules)")
       ->check(CLI::IsMember({"auto", "hardware", "nic-model"}))
       ->capture_default_str();
   run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
-  run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
+  CLI::Option *maxClasses =
+      run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
   run->add_flag("--index", ro->index,
                 "Also write OUT.idx beside each output capture: per record, the 0-based index (uint64, little "
                 "endian) of the input record it came from");
@@ -473,6 +514,10 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
       ->capture_default_str()
       ->needs(stats);
   run->add_flag("--time-passes", ro->timePasses, "Print the time spent in each stage on stderr");
+  // Options of the compiled data plane mean nothing to the interpreter, and a compiled output
+  // has its topology, cores and bound already.
+  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses}) reference->excludes(opt);
+  for (CLI::Option *opt : {topology, cores, maxClasses}) compiled->excludes(opt);
   cmds.push_back({run, [ro] { return runRun(*ro); }});
 }
 

@@ -90,6 +90,7 @@ struct Options {
   std::string statsJson;                 ///< file
   std::string statsText = "text";        ///< text|json|none on stdout
   bool stopWhenIdle = false;
+  bool quiet = false;
   std::map<std::string, std::string> indexOut; ///< egress port name -> file
   std::map<std::string, std::string> rxCapture; ///< ingress port name -> the capture it replays
   unsigned mbufs = 16383;
@@ -112,7 +113,7 @@ void die(const char *fmt, ...) {
 
 void usage() {
   fputs("usage: EXECUTABLE [EAL options] -- --port NAME=PORT... [--rules FILE.rte_flow.json]\n"
-        "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--stats text|json|none]\n"
+        "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--quiet] [--stats text|json|none]\n"
         "       [--stats-json FILE] [--index NAME=FILE]... [--rx-capture NAME=FILE]... [--mbufs N]\n"
         "       [--max-packets N]\n"
         "See metronc-dataplane(8).\n",
@@ -152,6 +153,8 @@ Options parseOptions(int argc, char **argv) {
       o.dispatch = need(i);
       if (o.dispatch != "auto" && o.dispatch != "hardware" && o.dispatch != "nic-model")
         die("--dispatch must be auto, hardware or nic-model, not '%s'", o.dispatch.c_str());
+    } else if (a == "--quiet") {
+      o.quiet = true;
     } else if (a == "--stop-when-idle") {
       o.stopWhenIdle = true;
     } else if (a == "--stats") {
@@ -205,7 +208,7 @@ struct Runtime {
   std::atomic<bool> stop{false};
   std::map<uint16_t, FILE *> indexFiles; ///< DPDK egress port -> --index file
   // NIC model counters
-  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0;
+  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0, truncated = 0;
   std::vector<uint64_t> nicClassCounts; ///< per class slot: packets the NIC rules classified
   std::vector<uint64_t> emittedPerEgress;
   // 10 Hz load samples
@@ -321,7 +324,13 @@ void chooseDispatch() {
     return;
   }
   if (R.opt.dispatch == "hardware") die("--dispatch hardware: port %u refuses the NIC rules: %s", port, err.c_str());
-  R.modeWhy = "port " + std::to_string(port) + " cannot take rte_flow rules (" + err + ")";
+  // The driver's answer to the first rule, without the file and rule the long message names.
+  std::string answer = err;
+  if (size_t at = answer.find("rte_flow_validate on port"); at != std::string::npos)
+    if (size_t colon = answer.find(": ", at); colon != std::string::npos) answer = answer.substr(colon + 2);
+  rte_eth_dev_info info{};
+  std::string driver = rte_eth_dev_info_get(port, &info) == 0 && info.driver_name ? info.driver_name : "?";
+  R.modeWhy = "port " + std::to_string(port) + " (" + driver + ") refuses rte_flow rules: " + answer;
 }
 
 // ---- the data path ---------------------------------------------------------------------------
@@ -464,7 +473,7 @@ struct NicLoop {
   /// Per DPDK port, the capture it replays (--rx-capture): read in step with the port.
   std::map<uint16_t, std::unique_ptr<pkt::PcapReader>> captures;
   pkt::Packet record;
-  uint64_t zeroLength = 0;
+  uint64_t zeroLength = 0, truncated = 0;
 
   explicit NicLoop() : enqueued(R.cores, 0) {
     for (const auto &[name, file] : R.opt.rxCapture) {
@@ -499,6 +508,7 @@ struct NicLoop {
           (unsigned long long)it->second->recordsRead(), m->pkt_len, record.frame().size());
     mt.timeNs = record.timestampNs;
     mt.wireLen = record.wireLen;
+    if (record.wireLen > record.frame().size()) ++truncated;
     mt.fromCapture = 1;
     return true;
   }
@@ -512,7 +522,22 @@ struct NicLoop {
                                      : r->error().c_str());
   }
 
-  uint32_t rssQueue(const pkt::Packet &p) const { return R.cores == 1 ? 0 : state::flowHash(p) % R.cores; }
+  /// The default queue of an unmatched packet: symmetric RSS (both directions of a connection
+  /// on one core, as conntrack and NAPT need): a hash of the 5-tuple with its two endpoints in
+  /// canonical order.
+  uint32_t rssQueue(const pkt::Packet &p) const {
+    if (R.cores == 1) return 0;
+    uint64_t a = p.get(ir::FieldId::IpSrc) << 16 | p.get(ir::FieldId::TpSrc);
+    uint64_t b = p.get(ir::FieldId::IpDst) << 16 | p.get(ir::FieldId::TpDst);
+    if (a > b) std::swap(a, b);
+    uint8_t key[17];
+    key[0] = uint8_t(p.get(ir::FieldId::IpProto));
+    for (int i = 0; i < 8; ++i) {
+      key[1 + i] = uint8_t(a >> (8 * i));
+      key[9 + i] = uint8_t(b >> (8 * i));
+    }
+    return state::crc32c(key, sizeof key) % R.cores;
+  }
 
   /// One rx burst per ingress port; false when nothing came.
   bool receive() {
@@ -647,7 +672,7 @@ json statsJson() {
   j["seconds"] = secs;
   j["tsc_hz"] = rte_get_tsc_hz();
   j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped},
-              {"zero_length_skipped", R.zeroLength}};
+              {"zero_length_skipped", R.zeroLength}, {"truncated", R.truncated}};
   json cores = json::array();
   for (uint32_t k = 0; k < R.cores; ++k) {
     const dp::WorkerCounters &c = R.counters[k];
@@ -761,7 +786,8 @@ int main(int argc, char **argv) {
   for (uint16_t id : R.dpdkPorts)
     if (int rc = rte_eth_dev_start(id); rc != 0) die("port %u: rte_eth_dev_start: %s", id, rte_strerror(-rc));
 
-  fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
+  if (!R.opt.quiet)
+    fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
           R.cores == 1 ? "" : "s", R.hardware ? "hardware" : "nic-model", R.modeWhy.c_str());
   R.startTsc = rte_rdtsc();
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
@@ -797,6 +823,7 @@ int main(int argc, char **argv) {
   if (!R.hardware) nic.transmit();
   if (!gSignal && !R.hardware) nic.checkCapturesDone();
   R.zeroLength = nic.zeroLength;
+  R.truncated = nic.truncated;
   R.endTsc = rte_rdtsc();
   sampleLoad(lastUseful, lastUseless);
   if (R.hardware && R.nic) R.nic->uninstall(R.ingressDpdk.front());
