@@ -469,6 +469,12 @@ int runCompiled(const RunOptions &o) {
     fprintf(stderr, "metronc run: error: the data plane's statistics are unreadable: %s\n", e.what());
     return 1;
   }
+  if (uint64_t cut = st["nic"].value("cut_by_port", uint64_t(0)))
+    fprintf(stderr,
+            "metronc run: warning: %llu emitted frame%s longer than %llu bytes %s cut to that length by net_pcap's "
+            "writer (its largest frame)\n",
+            (unsigned long long)cut, cut == 1 ? "" : "s",
+            (unsigned long long)st["nic"].value("cut_by_port_above", uint64_t(0)), cut == 1 ? "was" : "were");
   if (o.stats && o.statsFormat == "json") printf("%s\n", st.dump(2).c_str());
   if (o.timePasses) timer.print(stderr);
   return 0;

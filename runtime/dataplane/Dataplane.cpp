@@ -208,7 +208,8 @@ struct Runtime {
   std::atomic<bool> stop{false};
   std::map<uint16_t, FILE *> indexFiles; ///< DPDK egress port -> --index file
   // NIC model counters
-  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0, truncated = 0;
+  uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0, truncated = 0, cutByPort = 0;
+  std::vector<bool> pcapPort = std::vector<bool>(RTE_MAX_ETHPORTS, false); ///< net_pcap devices
   std::vector<uint64_t> nicClassCounts; ///< per class slot: packets the NIC rules classified
   std::vector<uint64_t> emittedPerEgress;
   // 10 Hz load samples
@@ -277,6 +278,7 @@ void setupPorts() {
   for (uint16_t id : R.dpdkPorts) {
     rte_eth_dev_info info{};
     if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) die("port %u: rte_eth_dev_info_get: %s", id, rte_strerror(-rc));
+    R.pcapPort[id] = info.driver_name && std::string(info.driver_name) == "net_pcap";
     rte_eth_conf conf{};
     if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
     if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0)
@@ -623,6 +625,9 @@ struct NicLoop {
           uint16_t port = m->port;
           uint64_t idx = meta(m).index;
           ++R.emittedTotal;
+          // net_pcap writes at most RTE_ETHER_MAX_JUMBO_FRAME_LEN bytes of a frame (its snap
+          // length): counted, and said in the statistics, rather than cut unseen.
+          if (m->pkt_len > RTE_ETHER_MAX_JUMBO_FRAME_LEN && R.pcapPort[port]) ++R.cutByPort;
           if (int32_t ci = chainOfEgress(port); ci >= 0) ++R.emittedPerEgress[size_t(ci)];
           while (rte_eth_tx_burst(port, 0, &m, 1) == 0) {
           }
@@ -672,7 +677,8 @@ json statsJson() {
   j["seconds"] = secs;
   j["tsc_hz"] = rte_get_tsc_hz();
   j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped},
-              {"zero_length_skipped", R.zeroLength}, {"truncated", R.truncated}};
+              {"zero_length_skipped", R.zeroLength}, {"truncated", R.truncated},
+              {"cut_by_port", R.cutByPort}, {"cut_by_port_above", RTE_ETHER_MAX_JUMBO_FRAME_LEN}};
   json cores = json::array();
   for (uint32_t k = 0; k < R.cores; ++k) {
     const dp::WorkerCounters &c = R.counters[k];

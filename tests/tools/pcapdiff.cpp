@@ -13,7 +13,8 @@
 ///
 ///   metron-pcapdiff --input IN.pcap --index A.pcap A.pcap.idx B.pcap B.pcap.idx
 ///                   [--rename FIELD]... [--rename-injective FIELD]... [--strict-flows] [--show N]
-///                   (both modes: [--captured-only], original lengths not compared)
+///                   (both modes: [--captured-only]: original lengths not compared;
+///                   [--snaplen N]: only the first N bytes of each frame compared)
 ///     Per input packet: A.pcap.idx holds, for each record of A.pcap, the 0-based index of the
 ///     input record that produced it (little-endian uint64; `metronc run --index`); likewise
 ///     for B. The order of records in A and B does not matter (multi-core runs interleave):
@@ -81,8 +82,21 @@ struct BadInput {
 /// original (metronc-run(1), BUGS).
 bool gCapturedOnly = false;
 
+/// --snaplen N: only the first N bytes of each frame are compared (and, beyond them, neither
+/// lengths nor checksums), as if both captures had been taken with that snap length. net_pcap
+/// writes at most 16,128 bytes of a frame (RTE_ETHER_MAX_JUMBO_FRAME_LEN).
+uint32_t gSnaplen = 0;
+
 /// The record's wire length as compared.
-uint32_t wireOf(const Packet &p) { return gCapturedOnly ? uint32_t(p.frame().size()) : p.wireLen; }
+uint32_t wireOf(const Packet &p) { return gCapturedOnly || gSnaplen ? uint32_t(p.frame().size()) : p.wireLen; }
+
+/// Cuts a frame read from A or B to --snaplen (re-parsed: fields as a cut capture shows them).
+void applySnaplen(Packet &p) {
+  if (!gSnaplen || p.frame().size() <= gSnaplen) return;
+  Packet cut;
+  cut.assign(p.frame().data(), gSnaplen, gSnaplen, p.timestampNs, p.inPort());
+  p = cut;
+}
 
 uint64_t hashFrame(const std::vector<uint8_t> &f, uint32_t wireLen) {
   constexpr uint64_t K1 = 0x9e3779b97f4a7c15ull, K2 = 0xc2b2ae3d27d4eb4full;
@@ -238,7 +252,10 @@ std::map<uint64_t, Packet> fetch(const std::string &path, const std::set<uint64_
   auto r = openOrDie(path);
   Packet p;
   for (uint64_t i = 0; r->next(p) && i <= *want.rbegin(); ++i)
-    if (want.count(i)) got.emplace(i, p);
+    if (want.count(i)) {
+      applySnaplen(p);
+      got.emplace(i, p);
+    }
   if (!r->error().empty()) bad(r->error());
   return got;
 }
@@ -281,6 +298,8 @@ int exact(const ExactOptions &o) {
   Packet pa, pb;
   for (;;) {
     bool okA = ra->next(pa), okB = rb->next(pb);
+    if (okA) applySnaplen(pa);
+    if (okB) applySnaplen(pb);
     if (okA) ha.push_back(hashFrame(pa.frame(), wireOf(pa)));
     if (okB) hb.push_back(hashFrame(pb.frame(), wireOf(pb)));
     if (!okA && !okB) break;
@@ -392,6 +411,7 @@ void loadSide(Side &s, uint64_t inputs, const std::vector<FieldId> &renamed) {
   Packet p;
   uint64_t rec = 0;
   while (r->next(p)) {
+    applySnaplen(p);
     if (rec >= idx.size())
       bad("'" + s.idxPath + "' has " + std::to_string(idx.size()) + " entries but '" + s.path + "' has more records");
     uint64_t in = idx[rec];
@@ -705,6 +725,10 @@ int main(int argc, char **argv) {
                "sides, as after idle timeouts), and injectivity over the whole capture (by default: among flows live "
                "at the same time)");
   app.add_option("--show", show, "How many differences to describe")->capture_default_str();
+  app.add_option("--snaplen", gSnaplen,
+                 "Compare only the first N bytes of each frame, as if both captures had that snap length (net_pcap "
+                 "writes at most 16128 bytes of a frame)")
+      ->check(CLI::Range(14u, 262144u));
   app.add_flag("--captured-only", gCapturedOnly,
                "Compare records' bytes but not their original (wire) lengths: a DPDK port sends a frame cut by the "
                "input's snap length with its captured length");
