@@ -159,6 +159,12 @@ int runRun(const RunOptions &o) {
   std::vector<std::unique_ptr<pkt::PcapWriter>> writers;
   std::vector<std::string> outPaths;
   std::vector<std::unique_ptr<std::ofstream>> indexes;
+  struct RemoveOnError { // the .idx.tmp files of a run that fails (the writers remove theirs)
+    std::vector<std::string> paths;
+    ~RemoveOnError() {
+      for (const auto &p : paths) std::remove(p.c_str());
+    }
+  } partialIndexes;
   for (const auto &e : t.egress) {
     outPaths.push_back(replaceAll(o.out, "%e", e));
     auto w = pkt::PcapWriter::create(outPaths.back(), err);
@@ -168,7 +174,8 @@ int runRun(const RunOptions &o) {
     }
     writers.push_back(std::move(w));
     if (o.index) {
-      indexes.push_back(std::make_unique<std::ofstream>(outPaths.back() + ".idx", std::ios::binary | std::ios::trunc));
+      partialIndexes.paths.push_back(outPaths.back() + ".idx.tmp");
+      indexes.push_back(std::make_unique<std::ofstream>(outPaths.back() + ".idx.tmp", std::ios::binary | std::ios::trunc));
       if (!*indexes.back()) {
         fprintf(stderr, "metronc run: error: cannot write '%s.idx': %s\n", outPaths.back().c_str(), strerror(errno));
         return 1;
@@ -208,11 +215,15 @@ int runRun(const RunOptions &o) {
       fprintf(stderr, "metronc run: error: %s\n", err.c_str());
       return 1;
     }
-  for (size_t i = 0; i < indexes.size(); ++i)
-    if (indexes[i]->close(), !*indexes[i]) {
-      fprintf(stderr, "metronc run: error: cannot write '%s.idx'\n", outPaths[i].c_str());
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    std::error_code ec;
+    if (indexes[i]->close(), !*indexes[i]) ec = std::make_error_code(std::errc::io_error);
+    else std::filesystem::rename(outPaths[i] + ".idx.tmp", outPaths[i] + ".idx", ec);
+    if (ec) {
+      fprintf(stderr, "metronc run: error: cannot write '%s.idx': %s\n", outPaths[i].c_str(), ec.message().c_str());
       return 1;
     }
+  }
   timer.add("run", t0);
   t.read = reader->recordsRead();
   t.truncated = reader->truncatedRecords();
@@ -355,6 +366,10 @@ int runCompiled(const RunOptions &o) {
       fprintf(stderr, "metronc run: error: --compiled: %s\n", e.what());
       return 1;
     }
+    // FILE must still be the chain's source: it is checked, and must declare the chain.
+    auto lm = loadModule("run", o.file, {}, /*warnings=*/false);
+    if (!lm) return 1;
+    if (!selectChain("run", *lm->module, cr.chain)) return 1;
   } else if (int rc = runCompile(co, &cr)) {
     return rc;
   }
@@ -468,6 +483,13 @@ int runCompiled(const RunOptions &o) {
   } catch (const std::exception &e) {
     fprintf(stderr, "metronc run: error: the data plane's statistics are unreadable: %s\n", e.what());
     return 1;
+  }
+  // Per core, always (the per-class table comes with --stats).
+  for (const auto &c : st["cores"]) {
+    fprintf(stderr, "  core %u: %llu packets, %llu emitted, %.0f cycles/packet, load %.2f (%.2f at most over 100 ms)\n",
+            c["core"].get<unsigned>(), (unsigned long long)c["packets"].get<uint64_t>(),
+            (unsigned long long)c["emitted"].get<uint64_t>(), c["cycles_per_packet"].get<double>(),
+            c["load"].get<double>(), c["load_max_100ms"].get<double>());
   }
   if (uint64_t cut = st["nic"].value("cut_by_port", uint64_t(0)))
     fprintf(stderr,

@@ -551,6 +551,10 @@ struct NicLoop {
       any = true;
       for (unsigned i = 0; i < n; ++i) {
         rte_mbuf *m = bufs[i];
+        if (R.opt.maxPackets && R.received >= R.opt.maxPackets) { // --max-packets: the rest is not read
+          rte_pktmbuf_free(m);
+          continue;
+        }
         if (!fromCapture(port, m)) {
           rte_pktmbuf_free(m);
           continue;
@@ -600,7 +604,10 @@ struct NicLoop {
         while (rte_ring_enqueue(R.workers[q]->in, m) != 0) transmit(); // back-pressure, never a drop
         ++enqueued[q];
       }
-      if (R.opt.maxPackets && R.received >= R.opt.maxPackets) inputDone = true;
+      if (R.opt.maxPackets && R.received >= R.opt.maxPackets) {
+        inputDone = true;
+        break;
+      }
     }
     return any;
   }
@@ -768,11 +775,6 @@ int main(int argc, char **argv) {
   buildWorkers();
   chooseDispatch();
   setupPorts();
-  if (R.hardware) {
-    std::string err;
-    uint16_t port = R.ingressDpdk.front();
-    if (R.nic->install(port, false, err) != 0) die("installing the NIC rules on port %u: %s", port, err.c_str());
-  }
   for (const auto &[name, file] : R.opt.indexOut) {
     auto it = std::find(R.portNames.begin(), R.portNames.end(), name);
     if (it == R.portNames.end() || std::find(R.egress.begin(), R.egress.end(), name) == R.egress.end())
@@ -791,6 +793,13 @@ int main(int argc, char **argv) {
     }
   for (uint16_t id : R.dpdkPorts)
     if (int rc = rte_eth_dev_start(id); rc != 0) die("port %u: rte_eth_dev_start: %s", id, rte_strerror(-rc));
+  if (R.hardware) {
+    // On the started port (some drivers take rules only then); a refused rule is an error,
+    // and install() has removed the ones it created.
+    std::string err;
+    uint16_t port = R.ingressDpdk.front();
+    if (R.nic->install(port, false, err) != 0) die("installing the NIC rules on port %u: %s", port, err.c_str());
+  }
 
   if (!R.opt.quiet)
     fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
@@ -827,7 +836,7 @@ int main(int argc, char **argv) {
   R.stop.store(true);
   rte_eal_mp_wait_lcore();
   if (!R.hardware) nic.transmit();
-  if (!gSignal && !R.hardware) nic.checkCapturesDone();
+  if (!gSignal && !R.hardware && !R.opt.maxPackets) nic.checkCapturesDone();
   R.zeroLength = nic.zeroLength;
   R.truncated = nic.truncated;
   R.endTsc = rte_rdtsc();
