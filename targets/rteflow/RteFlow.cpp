@@ -188,15 +188,19 @@ Flow buildFlow(const Rule &rule, const Options &o, uint32_t maxPriority) {
   METRON_INTERNAL_ASSERT(!(has(FieldId::IcmpType) || has(FieldId::IcmpCode)) || rule.proto == 1,
                          where(rule) + ": icmp.type/icmp.code match without proto 1");
 
+  // eth.type is the EtherType after any VLAN tag (the packet model's); with a vlan item,
+  // rte_flow reads eth's type as the TPID, so the type goes into the vlan item's inner_type.
+  const bool vlanItem = rule.vlan || has(FieldId::VlanId) || has(FieldId::VlanPcp);
   Item eth{"eth", {}};
   addPlain(eth, "src", 48, Fmt::Mac, Fmt::Mac, at(FieldId::EthSrc));
   addPlain(eth, "dst", 48, Fmt::Mac, Fmt::Mac, at(FieldId::EthDst));
-  addPlain(eth, "type", 16, Fmt::Hex4, Fmt::Hex4, at(FieldId::EthType));
+  if (!vlanItem) addPlain(eth, "type", 16, Fmt::Hex4, Fmt::Hex4, at(FieldId::EthType));
   fl.pattern.push_back(std::move(eth));
 
-  if (rule.vlan || has(FieldId::VlanId) || has(FieldId::VlanPcp)) {
+  if (vlanItem) {
     Item vlan{"vlan", {}};
     addComposite(vlan, "tci", 16, Fmt::Hex4, {{at(FieldId::VlanId), {0, 12}}, {at(FieldId::VlanPcp), {13, 3}}});
+    addPlain(vlan, "inner_type", 16, Fmt::Hex4, Fmt::Hex4, at(FieldId::EthType));
     fl.pattern.push_back(std::move(vlan));
   }
 

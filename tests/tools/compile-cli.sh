@@ -117,7 +117,7 @@ contains replace-new "$tmp/x82599/plan.json" '"profile": "connectx-5"'
 # ---- progress and pass times -----------------------------------------------------------------
 expect progress 0 "$metronc" compile "$root/tests/compile/two-switches.metron" \
   --topology "$root/tests/compile/topologies/two-switches.toml" -o "$tmp/p" --progress always --time-passes
-contains progress-stage "$tmp/err" "[3/5] placing the stateless part"
+contains progress-stage "$tmp/err" "[3/6] placing the stateless part"
 contains time-passes "$tmp/err" "print rules/s2.ofctl"
 expect quiet 0 "$metronc" compile "$root/tests/compile/two-switches.metron" \
   --topology "$root/tests/compile/topologies/two-switches.toml" -o "$tmp/p"

@@ -70,9 +70,13 @@ for f in *.metron; do
     compare "$f-stderr" "$tmp/err" "$f (stderr)" || ok=0
     if [ "${METRONC_REPLACE:-0}" = 1 ]; then
       rm -rf "$name.out"
-      if [ -d "$tmp/o" ]; then cp -r "$tmp/o" "$name.out"; fi
+      if [ -d "$tmp/o" ]; then cp -r "$tmp/o" "$name.out"; rm -rf "$name.out/bin"; fi
     elif [ -d "$tmp/o" ] || [ -d "$name.out" ]; then
-      got=$(cd "$tmp/o" 2>/dev/null && find . -type f | sort) wanted=$(cd "$name.out" 2>/dev/null && find . -type f | sort)
+      # bin/ holds the data plane's object and executable (for this host): not golden, but the
+      # executable plan.json names must be there and runnable.
+      exe=$(sed -nE 's|^ *"executable": "(.*)",?$|\1|p' "$tmp/o/plan.json" 2>/dev/null)
+      if [ -n "$exe" ] && [ ! -x "$tmp/o/$exe" ]; then echo "FAIL $f: plan.json names $exe, which is not an executable"; ok=0; fi
+      got=$(cd "$tmp/o" 2>/dev/null && find . -type f -not -path './bin/*' | sort) wanted=$(cd "$name.out" 2>/dev/null && find . -type f | sort)
       if [ "$got" != "$wanted" ]; then
         echo "FAIL $f: output files differ from $name.out/:"; diff <(echo "$wanted") <(echo "$got"); ok=0
       else
