@@ -26,9 +26,10 @@ failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$summary")
 echo "== build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
   || { cat build.configure.log; exit 1; }
-ninja -C build -j "$jobs" metronc bench_check bench_synth bench_targets metron-diff
+ninja -C build -j "$jobs" metronc bench_check bench_synth bench_targets metron-diff metron-mkpcap metron-pcapdiff \
+  dataplane_harness
 
-echo "== differential and oracle tests at full size (Release): synthesized tables vs the reference interpreter and ClassBench"
+echo "== differential and oracle tests at full size (Release): synthesized tables and the compiled data plane vs the reference interpreter, and ClassBench"
 ctest --test-dir build --output-on-failure -j "$jobs" -R '^(diff|oracle)\.' | tee build.diff.log || true
 dsummary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' build.diff.log | tail -1)
 total=$((total + $(sed -E 's/.* out of ([0-9]+)/\1/' <<< "$dsummary")))
@@ -49,6 +50,9 @@ build/tests/bench_targets "$data" 5
 total=$((total + 1))
 echo
 bash tests/bench/bench-ovs-install.sh build/metronc . || failed=$((failed + 1))
+total=$((total + 1))
+echo
+bash tests/bench/bench-dataplane.sh build || failed=$((failed + 1))
 total=$((total + 1))
 
 echo
