@@ -66,5 +66,22 @@ expect switch-classifier 2 "$metronc" run "$root/tests/compile/napt-mirror.metro
   --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
 contains switch-classifier "$tmp/err" "the classifier is switch 's1'; metronc run emulates only the server's NIC"
 
+# A data plane on a device that never runs dry (net_null) stops gracefully on SIGINT: exit 0,
+# its statistics written, the load sampled at 10 Hz meanwhile.
+expect keep 0 "$metronc" run "$chain" --keep "$tmp/bin" --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
+"$tmp/bin/bin/server1" -l 0,1 --no-huge --no-shconf -m 512 --no-pci --log-level=4 --vdev=net_null0 --vdev=net_null1 -- \
+  --port port0=net_null0 --port port1=net_null1 --rules "$tmp/bin/rules/server1.nic0.rte_flow.json" --stats none \
+  --stats-json "$tmp/stats.json" --quiet 2> "$tmp/dp.err" &
+dp=$!
+sleep 3
+kill -INT "$dp"
+wait "$dp"; rc=$?
+check sigint-exit test "$rc" = 0
+check sigint-stats /usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+ok = j.get("stopped_by") == "Interrupt" and j["load_samples"] >= 5 and j["nic"]["received"] > 0
+sys.exit(0 if ok else 1)' "$tmp/stats.json"
+
 echo "run-hostile: $pass passed, $fail failed"
 [ "$fail" = 0 ]
