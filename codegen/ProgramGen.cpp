@@ -346,13 +346,8 @@ std::string Emitter::configJson() {
   j["server"] = in_.server;
   j["cores"] = plan_.cores;
   j["ports"] = m.portNames;
-  json ingress = json::array(), egress = json::array();
-  for (const auto &n : c.nodes) {
-    if (n.kind == ir::ChainNode::Ingress) ingress.push_back(n.name);
-    if (n.kind == ir::ChainNode::Egress) egress.push_back(n.name);
-  }
-  j["ingress"] = ingress;
-  j["egress"] = egress;
+  j["ingress"] = c.portNames(ir::ChainNode::Ingress);
+  j["egress"] = c.portNames(ir::ChainNode::Egress);
   json tags = json::array();
   if (in_.lowering)
     for (const auto &tu : in_.lowering->tags)

@@ -389,6 +389,13 @@ struct Chain {
   std::vector<ChainEdge> edges;
   /// Nodes in a topological order (ingresses first); filled by the chain check.
   std::vector<uint32_t> topoOrder;
+  /// The names of the chain's ingress (or egress) ports, in the order they appear.
+  std::vector<std::string> portNames(ChainNode::Kind kind) const {
+    std::vector<std::string> v;
+    for (const auto &n : nodes)
+      if (n.kind == kind) v.push_back(n.name);
+    return v;
+  }
 };
 
 struct Module {

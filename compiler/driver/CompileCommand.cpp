@@ -424,13 +424,8 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
                  {"tables_rte_acl", ps.aclTables},
                  {"class_counters", ps.classes},
                  {"stateful_elements", ps.stateful}};
-    json ins = json::array(), outs = json::array();
-    for (const auto &n : c->nodes) {
-      if (n.kind == ir::ChainNode::Ingress) ins.push_back(n.name);
-      if (n.kind == ir::ChainNode::Egress) outs.push_back(n.name);
-    }
-    dataplane["ingress"] = ins;
-    dataplane["egress"] = outs;
+    dataplane["ingress"] = c->portNames(ir::ChainNode::Ingress);
+    dataplane["egress"] = c->portNames(ir::ChainNode::Egress);
     if (wants("dataplane")) {
       fs::create_directories(tmp / "bin", ec);
       std::string base = fileBase(pl->server);
@@ -567,10 +562,8 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
     result->cores = pl->cores;
     result->classifier = ch.element;
     result->classifierKind = pl->device.kind == split::DeviceProfile::Switch ? "switch" : "nic";
-    for (const auto &n : c->nodes) {
-      if (n.kind == ir::ChainNode::Ingress) result->ingress.push_back(n.name);
-      if (n.kind == ir::ChainNode::Egress) result->egress.push_back(n.name);
-    }
+    result->ingress = c->portNames(ir::ChainNode::Ingress);
+    result->egress = c->portNames(ir::ChainNode::Egress);
     if (!exeRel.empty()) result->executable = (out / exeRel).string();
     for (size_t di = 0; di < low.devices.size(); ++di)
       if (low.devices[di].kind != split::DeviceProfile::Switch)

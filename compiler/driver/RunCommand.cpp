@@ -56,6 +56,26 @@ std::string replaceAll(std::string s, const std::string &from, const std::string
   return s;
 }
 
+/// The ingress the capture enters by (--in, default the first) and --out's %e for several
+/// egress ports; 0, or 2 after the message.
+int checkPorts(const RunOptions &o, const std::string &chain, const std::vector<std::string> &ingress,
+               const std::vector<std::string> &egress, std::string &inName) {
+  inName = o.in.empty() ? ingress.front() : o.in;
+  if (std::find(ingress.begin(), ingress.end(), inName) == ingress.end()) {
+    fprintf(stderr, "metronc run: error: '%s' is not an ingress port of chain '%s' (its ingress ports: %s)\n",
+            inName.c_str(), chain.c_str(), joined(ingress).c_str());
+    return 2;
+  }
+  if (egress.size() > 1 && o.out.find("%e") == std::string::npos) {
+    fprintf(stderr,
+            "metronc run: error: chain '%s' has %zu egress ports (%s): --out must contain %%e, which is replaced by each "
+            "port name (one capture per port)\n",
+            chain.c_str(), egress.size(), joined(egress).c_str());
+    return 2;
+  }
+  return 0;
+}
+
 struct Totals {
   uint64_t read = 0, dropped = 0, truncated = 0, skipped = 0;
   std::vector<std::string> egress; ///< egress port names, in chain order
@@ -118,24 +138,9 @@ int runRun(const RunOptions &o) {
 
   // Ports: the ingress the capture enters by, and one output file per egress.
   Totals t;
-  std::vector<std::string> ingress;
-  for (const auto &n : chain->nodes) {
-    if (n.kind == ir::ChainNode::Ingress) ingress.push_back(n.name);
-    if (n.kind == ir::ChainNode::Egress) t.egress.push_back(n.name);
-  }
-  std::string inName = o.in.empty() ? ingress.front() : o.in;
-  if (std::find(ingress.begin(), ingress.end(), inName) == ingress.end()) {
-    fprintf(stderr, "metronc run: error: '%s' is not an ingress port of chain '%s' (its ingress ports: %s)\n",
-            inName.c_str(), chain->name.c_str(), joined(ingress).c_str());
-    return 2;
-  }
-  if (t.egress.size() > 1 && o.out.find("%e") == std::string::npos) {
-    fprintf(stderr,
-            "metronc run: error: chain '%s' has %zu egress ports (%s): --out must contain %%e, which is replaced by each "
-            "port name (one capture per port)\n",
-            chain->name.c_str(), t.egress.size(), joined(t.egress).c_str());
-    return 2;
-  }
+  t.egress = chain->portNames(ir::ChainNode::Egress);
+  std::string inName;
+  if (int rc = checkPorts(o, chain->name, chain->portNames(ir::ChainNode::Ingress), t.egress, inName)) return rc;
   uint16_t inPort = 0;
   std::vector<int> slotOfPort(m.portNames.size(), -1); // Module::portNames index -> egress slot
   for (size_t i = 0; i < m.portNames.size(); ++i) {
@@ -249,11 +254,7 @@ int runRun(const RunOptions &o) {
 /// The embedded default topology of `metronc run`: one server with the chain's cores and one
 /// ConnectX-5 NIC whose ports are the chain's ingress ports, then its egress ports.
 std::string defaultTopology(const ir::Chain &c, unsigned cores) {
-  std::vector<std::string> in, out;
-  for (const auto &n : c.nodes) {
-    if (n.kind == ir::ChainNode::Ingress) in.push_back(n.name);
-    if (n.kind == ir::ChainNode::Egress) out.push_back(n.name);
-  }
+  const std::vector<std::string> in = c.portNames(ir::ChainNode::Ingress), out = c.portNames(ir::ChainNode::Egress);
   std::string t = "name = \"run-default\"\n\n[[server]]\nname = \"server1\"\ncores = " + std::to_string(cores) +
                   "\n\n  [[server.nic]]\n  name = \"nic0\"\n  profile = \"connectx-5\"\n  ports = " +
                   std::to_string(in.size() + out.size()) + "\n";
@@ -383,19 +384,8 @@ int runCompiled(const RunOptions &o) {
   }
 
   // Ports: the capture enters by one ingress port; each egress port writes its own capture.
-  std::string inName = o.in.empty() ? cr.ingress.front() : o.in;
-  if (std::find(cr.ingress.begin(), cr.ingress.end(), inName) == cr.ingress.end()) {
-    fprintf(stderr, "metronc run: error: '%s' is not an ingress port of chain '%s' (its ingress ports: %s)\n",
-            inName.c_str(), cr.chain.c_str(), joined(cr.ingress).c_str());
-    return 2;
-  }
-  if (cr.egress.size() > 1 && o.out.find("%e") == std::string::npos) {
-    fprintf(stderr,
-            "metronc run: error: chain '%s' has %zu egress ports (%s): --out must contain %%e, which is replaced by each "
-            "port name (one capture per port)\n",
-            cr.chain.c_str(), cr.egress.size(), joined(cr.egress).c_str());
-    return 2;
-  }
+  std::string inName;
+  if (int rc = checkPorts(o, cr.chain, cr.ingress, cr.egress, inName)) return rc;
   std::string err;
   // The capture is read by the port (net_pcap) and, in step, by the runtime (--rx-capture),
   // which stops the run at a corrupt record with the reader's message; an unreadable file is
