@@ -986,7 +986,10 @@ bool NicModel::Impl::parse(const Json &doc, std::string &err) {
   std::map<uint16_t, std::map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>>> edges;
   for (const auto &r : rules)
     if (r.fate == Rule::FateJump) edges[r.port][r.group].push_back({r.fateValue, r.index});
-  for (auto &[p, g] : edges) {
+  for (auto &pg : edges) {
+    // (not a structured binding: clang 14, which builds the fuzz targets, cannot capture one)
+    const uint16_t p = pg.first;
+    auto &g = pg.second;
     std::map<uint32_t, int> state; // 1: on the stack, 2: done
     std::string loop;
     std::function<bool(uint32_t)> dfs = [&](uint32_t u) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run.sh — build the libFuzzer targets with clang and run each for a fixed number of inputs.
 # Seeds: the examples, the error cases, the real data files and captures, the device profiles,
-# the example topologies.
+# the example topologies, the rte_flow documents of tests/compile/*.out (plus, when a metronc
+# binary is found, two cut from router-napt-lb on fig8b), and a few flat acl tables.
+# metronc: $METRONC, else BUILD_DIR/../metronc (CTest's layout), else SRC_ROOT/build-syn/metronc.
 # A crash is kept as BUILD_DIR/crash-TARGET-<sha1> (the scratch corpus is removed on exit).
 # Usage: run.sh SRC_ROOT BUILD_DIR [RUNS]
 set -euo pipefail
@@ -12,7 +14,7 @@ cmake -S "$root/tests/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 ninja -C "$build" > "$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
 
 corpus=$(mktemp -d); trap 'rm -rf "$corpus"' EXIT
-mkdir -p "$corpus/parser" "$corpus/import" "$corpus/pcap" "$corpus/profile" "$corpus/topology"
+mkdir -p "$corpus/parser" "$corpus/import" "$corpus/pcap" "$corpus/profile" "$corpus/topology" "$corpus/rteflow" "$corpus/acl"
 cp "$root"/examples/*.metron "$root"/tests/errors/*.metron "$root"/tests/samples/*.metron "$corpus/parser/" 2>/dev/null || true
 data=${METRON_DATA_DIR:-$root/../shared/data}
 # Importer seeds: a selector byte, then the head of a real file of that kind.
@@ -31,6 +33,70 @@ if [ -d "$data/pcap" ]; then
 fi
 cp "$root"/targets/profiles/*.toml "$corpus/profile/"
 cp "$root"/examples/*.toml "$corpus/topology/"
+# rte_flow seeds: documents over -max_len (16384) are cut to their first rules, so that the
+# seed is still a valid document (libFuzzer would cut it mid-JSON).
+metronc=${METRONC:-}
+if [ -z "$metronc" ]; then
+  for m in "$(dirname "$build")/metronc" "$root/build-syn/metronc"; do
+    if [ -x "$m" ]; then metronc=$m; break; fi; done
+fi
+gen=$(mktemp -d "$corpus/gen.XXXXXX")
+if [ -n "$metronc" ] && "$metronc" compile "$root/examples/router-napt-lb.metron" \
+     --topology "$root/examples/fig8b.toml" -o "$gen/out" > /dev/null 2>&1; then
+  for f in "$gen"/out/rules/*.rte_flow.json; do cp "$f" "$gen/router-napt-lb-$(basename "$f")"; done
+fi
+for f in "$root"/tests/compile/*.out/rules/*.rte_flow.json; do
+  cp "$f" "$gen/$(basename "$(dirname "$(dirname "$f")")" .out)-$(basename "$f")"; done
+/usr/bin/python3 - "$corpus/rteflow" "$gen"/*.rte_flow.json <<'PY'
+import json, os, sys
+for path in sys.argv[2:]:
+    text = open(path).read()
+    base = os.path.join(sys.argv[1], os.path.basename(path))
+    if len(text) <= 16000:
+        open(base, "w").write(text)
+        continue
+    doc = json.loads(text)
+    rules = doc["rules"]
+    for cap, tag in ((15000, "a"), (4000, "b")):
+        doc["rules"] = []
+        for r in rules:
+            doc["rules"].append(r)
+            if len(json.dumps(doc)) > cap:
+                doc["rules"].pop()
+                break
+        open(base + "." + tag, "w").write(json.dumps(doc))
+PY
+rm -rf "$gen"
+printf '%s\n' '"kind"' '"nic"' '"port"' '"groups"' '"rules"' '"group"' '"priority"' '"ingress"' '"egress"' \
+  '"transfer"' '"pattern"' '"actions"' '"type"' '"spec"' '"mask"' '"last"' '"eth"' '"vlan"' '"ipv4"' '"tcp"' \
+  '"udp"' '"icmp"' '"has_vlan"' '"tci"' '"inner_type"' '"src"' '"dst"' '"tos"' '"ttl"' '"proto"' '"flags"' \
+  '"code"' '"queue"' '"index"' '"drop"' '"jump"' '"port_id"' '"id"' '"mark"' '"set_mac_src"' '"set_mac_dst"' \
+  '"mac_addr"' '"set_ipv4_src"' '"set_ipv4_dst"' '"ipv4_addr"' '"set_ttl"' '"ttl_value"' '"set_ipv4_dscp"' \
+  '"dscp_value"' '"set_tp_src"' '"set_tp_dst"' '"dec_ttl"' '"of_set_vlan_vid"' '"vlan_vid"' \
+  '"of_set_vlan_pcp"' '"vlan_pcp"' '"of_push_vlan"' '"ethertype"' '"of_pop_vlan"' '"class"' '"null"' \
+  '"true"' '"false"' '"255.255.255.0"' '"ff:ff:ff:ff:ff:ff"' '"65535"' > "$corpus/rteflow.dict"
+# Flat acl table seeds (runtime/dataplane/Acl.h): little-endian words, magic and class count,
+# then per class its constraint count and [field | kind << 8] [a] [b] per constraint.
+/usr/bin/python3 - "$corpus/acl" <<'PY'
+import struct, sys
+MAGIC = 0x4d545241434c0001
+def table(name, classes):
+    w = [MAGIC, len(classes)]
+    for cls in classes:
+        w.append(len(cls))
+        for field, kind, a, b in cls:
+            w += [field | kind << 8, a, b]
+    open(sys.argv[1] + "/" + name, "wb").write(struct.pack("<%dQ" % len(w), *w))
+# Field ids of compiler/Fields.def: 1 eth.src, 4 vlan.id, 6 ip.src, 7 ip.dst, 8 ip.proto,
+# 11 tp.src, 12 tp.dst, 13 tcp.flags. Kinds: 0 range a..b, 1 mask (v & b) == a.
+table("empty", [])
+table("catch-all", [[]])
+table("fw", [[(8, 1, 6, 0xff), (12, 0, 80, 80), (6, 1, 0x0a000000, 0xff000000)],
+             [(8, 1, 17, 0xff), (11, 0, 1024, 65535), (7, 1, 0xc0000200, 0xffffff00)],
+             [(13, 1, 0x02, 0x12), (4, 0, 1, 4094)],
+             [(1, 1, 0x020000000000, 0x020000000000), (6, 1, 1, 1), (6, 1, 0, 2)],
+             []])
+PY
 
 cd "$corpus"   # relative imports found by the fuzzer resolve inside the scratch dir
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
@@ -45,4 +111,8 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=pri
   -artifact_prefix="$build/crash-fuzz_profile-" -print_final_stats=1 "$corpus/profile" 2>&1 | tail -15
 "$build/fuzz_topology" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$build/crash-fuzz_topology-" -print_final_stats=1 "$corpus/topology" 2>&1 | tail -15
-echo "fuzz: 5 passed, 0 failed"
+"$build/fuzz_rteflow" -runs="$runs" -seed=1 -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/crash-fuzz_rteflow-" -dict="$corpus/rteflow.dict" -print_final_stats=1 "$corpus/rteflow" 2>&1 | tail -15
+"$build/fuzz_acl" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/crash-fuzz_acl-" -print_final_stats=1 "$corpus/acl" 2>&1 | tail -15
+echo "fuzz: 7 passed, 0 failed"
