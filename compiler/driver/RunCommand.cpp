@@ -300,13 +300,13 @@ int runCompiled(const RunOptions &o) {
   // Scratch space: the compile output (kept with --keep) and the runtime's files.
   std::string scratch;
   {
-    char tmpl[] = "/tmp/metronc-run.XXXXXX";
     const char *tmpdir = getenv("TMPDIR");
     std::string t = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/metronc-run.XXXXXX";
     std::vector<char> buf(t.begin(), t.end());
     buf.push_back(0);
-    if (!mkdtemp(buf.data()) && !mkdtemp(tmpl)) {
-      fprintf(stderr, "metronc run: error: cannot create a scratch directory: %s\n", strerror(errno));
+    if (!mkdtemp(buf.data())) {
+      fprintf(stderr, "metronc run: error: cannot create a scratch directory from '%s': %s\n", t.c_str(),
+              strerror(errno));
       return 1;
     }
     scratch = buf.data();
