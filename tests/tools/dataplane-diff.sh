@@ -78,7 +78,8 @@ for chain in "${chains[@]}"; do
           else echo "FAIL $name/$cap/1 core/${e%.pcap}: output differs from the reference"; head -20 "$tmp/diff"; fail=$((fail + 1)); fi
         elif grep -qs 'keeps its state per core' "$tmp/two.err" "$tmp/two.compile.err"; then
           # Per-core connection tables / token buckets: not comparable, and metronc said so.
-          echo "note $name/$cap/2 cores: not compared: $(grep -m1 -o '[a-z]* in [a-z_]* keeps its state per core' "$tmp/two.err") (warned)"
+          why=$(grep -h -o '[a-z]* in [a-z_]* keeps its state per core' "$tmp/two.err" "$tmp/two.compile.err" 2>/dev/null | head -1)
+          echo "note $name/$cap/2 cores: not compared: $why (warned)"
           pass=$((pass + 1))
         else
           if "$pcapdiff" --captured-only --snaplen 16128 --input "$in" --index "$tmp/two-$e" "$tmp/two-$e.idx" --index "$ref" "$ref.idx" \

@@ -66,6 +66,12 @@ expect switch-classifier 2 "$metronc" run "$root/tests/compile/napt-mirror.metro
   --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
 contains switch-classifier "$tmp/err" "the classifier is switch 's1'; metronc run emulates only the server's NIC"
 
+# No silent fallback: hardware dispatch on a port that refuses rte_flow rules is an error.
+expect hardware-refused 1 "$metronc" run "$chain" --dispatch hardware --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
+contains hardware-refused "$tmp/err" "--dispatch hardware: port 0 refuses the NIC rules"
+expect tmpdir-missing 1 env TMPDIR="$tmp/nowhere" "$metronc" run "$chain" --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
+contains tmpdir-missing "$tmp/err" "cannot create a scratch directory from '$tmp/nowhere/metronc-run.XXXXXX'"
+
 # A data plane on a device that never runs dry (net_null) stops gracefully on SIGINT: exit 0,
 # its statistics written, the load sampled at 10 Hz meanwhile.
 expect keep 0 "$metronc" run "$chain" --keep "$tmp/bin" --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
