@@ -383,24 +383,41 @@ uint64_t timestampOf(rte_mbuf *m) {
   return uint64_t(double(rte_rdtsc()) * 1e9 / double(rte_get_tsc_hz()));
 }
 
+/// Points \p p at the frame of \p m: in place for a one-segment mbuf (nothing is copied; a VLAN
+/// push may use the headroom), else a copy of the linearized chain; false when it cannot be read.
+bool loadPacket(pkt::Packet &p, rte_mbuf *m, std::vector<uint8_t> &scratch, uint32_t wire, uint64_t ts, uint16_t inPort) {
+  if (m->nb_segs == 1) {
+    p.attach(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, rte_pktmbuf_headroom(m), wire, ts, inPort);
+    return true;
+  }
+  const uint8_t *data = frameOf(m, scratch);
+  if (!data) return false;
+  p.assign(data, m->pkt_len, wire, ts, inPort);
+  return true;
+}
+
+/// Makes \p m carry the frame of \p p after its writes: nothing to do for a view but a VLAN
+/// push (the frame starts earlier in the headroom), else a copy back.
+bool storePacket(rte_mbuf *m, const pkt::Packet &p) {
+  if (p.isView()) {
+    size_t pushed = size_t(rte_pktmbuf_mtod(m, const uint8_t *) - p.data());
+    return pushed == 0 || rte_pktmbuf_prepend(m, uint16_t(pushed)) != nullptr;
+  }
+  return writeFrame(m, p.data(), p.size());
+}
+
 /// Runs one packet through core \p c's entry point; false: dropped (the mbuf is freed).
 bool processOne(mtr_core *c, rte_mbuf *m, std::vector<uint8_t> &scratch) {
-  const uint8_t *data = frameOf(m, scratch);
-  if (!data) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
   int32_t inPort = R.chainPortOfDpdk[m->port];
   const uint32_t wire = !R.hardware && meta(m).fromCapture ? meta(m).wireLen : m->pkt_len;
-  c->packet.assign(data, m->pkt_len, wire, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort));
-  uint32_t tag = (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? m->hash.fdir.hi : MTR_UNTAGGED;
-  int32_t egress = c->run(tag);
-  if (egress < 0 || size_t(egress) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(egress)] < 0) {
+  if (!loadPacket(c->packet, m, scratch, wire, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort))) {
     rte_pktmbuf_free(m);
     return false;
   }
-  const auto &f = c->packet.frame();
-  if (!writeFrame(m, f.data(), f.size())) {
+  uint32_t tag = (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? m->hash.fdir.hi : MTR_UNTAGGED;
+  int32_t egress = c->run(tag);
+  if (egress < 0 || size_t(egress) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(egress)] < 0 ||
+      !storePacket(m, c->packet)) {
     rte_pktmbuf_free(m);
     return false;
   }
@@ -561,13 +578,11 @@ struct NicLoop {
         }
         meta(m).index = seq++;
         ++R.received;
-        const uint8_t *data = frameOf(m, scratch);
-        if (!data) {
+        if (!loadPacket(packet, m, scratch, m->pkt_len, 0, uint16_t(R.chainPortOfDpdk[port]))) {
           ++R.nicDropped;
           rte_pktmbuf_free(m);
           continue;
         }
-        packet.assign(data, m->pkt_len, m->pkt_len, 0, uint16_t(R.chainPortOfDpdk[port]));
         uint32_t q = 0;
         if (R.nic) {
           dp::NicVerdict v = R.nic->apply(packet, port);
@@ -588,13 +603,10 @@ struct NicLoop {
             m->ol_flags |= RTE_MBUF_F_RX_FDIR | RTE_MBUF_F_RX_FDIR_ID;
           }
           // The rules' header writes (set_ipv4_src ...) are part of what the NIC delivers.
-          const auto &f = packet.frame();
-          if (f.size() != m->pkt_len || memcmp(f.data(), data, f.size()) != 0) {
-            if (!writeFrame(m, f.data(), f.size())) {
-              ++R.nicDropped;
-              rte_pktmbuf_free(m);
-              continue;
-            }
+          if (!storePacket(m, packet)) {
+            ++R.nicDropped;
+            rte_pktmbuf_free(m);
+            continue;
           }
         } else {
           ++R.nicUnmatched;

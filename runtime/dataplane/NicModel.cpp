@@ -116,9 +116,8 @@ inline uint64_t rd48(const uint8_t *p) { return uint64_t(rd16(p)) << 32 | rd32(p
 /// The key of a packet, from its frame and the layout the packet model parsed.
 void extractKey(const pkt::Packet &p, Key &k) {
   k = {};
-  const auto &fr = p.frame();
-  const uint8_t *b = fr.data();
-  if (fr.size() < 14) return; // no Ethernet header: no item matches
+  const uint8_t *b = p.data();
+  if (p.size() < 14) return; // no Ethernet header: no item matches
   const pkt::Layout &L = p.layout();
   k[0] = rd48(b) | uint64_t(rd16(b + 12)) << 48;
   k[1] = rd48(b + 6);
@@ -1070,28 +1069,28 @@ void rebuild(pkt::Packet &p, const std::vector<uint8_t> &frame, uint32_t wireLen
 }
 
 void pushVlan(pkt::Packet &p, uint16_t tpid) {
-  const auto &fr = p.frame();
-  if (fr.size() < 14) return;
+  const uint8_t *fr = p.data(), *end = fr + p.size();
+  if (p.size() < 14) return;
   if (!p.layout().vlan && tpid == 0x8100) {
     p.set(FieldId::VlanId, 0); // the packet model's push: TCI pcp << 13 | 0, pcp 0 on untagged frames
     if (p.get(FieldId::VlanPcp) != 0) p.set(FieldId::VlanPcp, 0);
     return;
   }
-  const uint16_t tci = p.layout().vlan ? rd16(fr.data() + 14) : 0;
-  std::vector<uint8_t> f(fr.begin(), fr.begin() + 12);
+  const uint16_t tci = p.layout().vlan ? rd16(fr + 14) : 0;
+  std::vector<uint8_t> f(fr, fr + 12);
   f.push_back(uint8_t(tpid >> 8));
   f.push_back(uint8_t(tpid));
   f.push_back(uint8_t(tci >> 8));
   f.push_back(uint8_t(tci));
-  f.insert(f.end(), fr.begin() + 12, fr.end());
+  f.insert(f.end(), fr + 12, end);
   rebuild(p, f, p.wireLen + 4);
 }
 
 void popVlan(pkt::Packet &p) {
   if (!p.layout().vlan) return;
-  const auto &fr = p.frame();
-  std::vector<uint8_t> f(fr.begin(), fr.begin() + 12);
-  f.insert(f.end(), fr.begin() + 16, fr.end());
+  const uint8_t *fr = p.data(), *end = fr + p.size();
+  std::vector<uint8_t> f(fr, fr + 12);
+  f.insert(f.end(), fr + 16, end);
   rebuild(p, f, p.wireLen >= 4 ? p.wireLen - 4 : 0);
 }
 
@@ -1138,7 +1137,7 @@ NicVerdict NicModel::apply(pkt::Packet &p, uint16_t port) const {
       case Act::SetTpSrc: p.set(FieldId::TpSrc, a.value); break;
       case Act::SetTpDst: p.set(FieldId::TpDst, a.value); break;
       case Act::DecTtl:
-        if (p.layout().ipv4) p.set(FieldId::IpTtl, (p.frame()[p.layout().l3 + 8] + 255u) & 255u);
+        if (p.layout().ipv4) p.set(FieldId::IpTtl, (p.data()[p.layout().l3 + 8] + 255u) & 255u);
         break;
       case Act::PushVlan: pushVlan(p, uint16_t(a.value)); break;
       case Act::SetVlanVid: p.set(FieldId::VlanId, a.value); break;

@@ -37,6 +37,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 namespace metron::pkt {
 
@@ -56,16 +58,24 @@ static_assert(std::size(kFieldBits) == ir::kNumFields);
 
 uint64_t widthMask(FieldId f) { return (1ull << kFieldBits[size_t(f)]) - 1; } // all fields < 64 bits
 
-uint16_t rd16(const uint8_t *p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t rd32(const uint8_t *p) { return uint32_t(rd16(p)) << 16 | rd16(p + 2); }
+uint16_t rd16(const uint8_t *p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return __builtin_bswap16(v);
+}
+uint32_t rd32(const uint8_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
 uint64_t rd48(const uint8_t *p) { return uint64_t(rd16(p)) << 32 | rd32(p + 2); }
 void wr16(uint8_t *p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
+  v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
 }
 void wr32(uint8_t *p, uint32_t v) {
-  wr16(p, uint16_t(v >> 16));
-  wr16(p + 2, uint16_t(v));
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
 }
 void wr48(uint8_t *p, uint64_t v) {
   wr16(p, uint16_t(v >> 32));
@@ -100,8 +110,16 @@ struct Delta {
   }
 };
 
+/// Folds a sum below 2^32 (an incremental update: a 16-bit value plus at most four word
+/// deltas) without a loop: the first step leaves at most 0x1fffe, the second at most 0xffff.
+inline uint16_t fold32(uint64_t s) {
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return uint16_t(s);
+}
+
 /// RFC 1624 eqn. 3 on the checksum stored at \p c.
-void applyDelta(uint8_t *c, const Delta &d) { wr16(c, uint16_t(~fold(uint16_t(~rd16(c)) + d.s))); }
+void applyDelta(uint8_t *c, const Delta &d) { wr16(c, uint16_t(~fold32(uint16_t(~rd16(c)) + d.s))); }
 
 /// The same for a UDP checksum: 0 (none) stays 0, a result of 0 is sent as 0xffff. A stored
 /// 0xffff (a computed 0) needs no special case: ~0xffff is 0, and adding 0 or 0xffff to a sum
@@ -109,20 +127,57 @@ void applyDelta(uint8_t *c, const Delta &d) { wr16(c, uint16_t(~fold(uint16_t(~r
 void applyDeltaUdp(uint8_t *c, const Delta &d) {
   uint16_t hc = rd16(c);
   if (hc == 0) return;
-  uint16_t n = uint16_t(~fold(uint16_t(~hc) + d.s));
+  uint16_t n = uint16_t(~fold32(uint16_t(~hc) + d.s));
   wr16(c, n == 0 ? 0xffff : n);
 }
 
 } // namespace
 
 Packet::Packet(const uint8_t *data, size_t len, uint64_t timestampNs, uint16_t inPort)
-    : timestampNs(timestampNs), wireLen(uint32_t(len)), frame_(data, data + len) {
+    : timestampNs(timestampNs), wireLen(uint32_t(len)), own_(data, data + len) {
+  data_ = own_.data();
+  len_ = uint32_t(len);
   setInPort(inPort);
   parse();
 }
 
+Packet &Packet::operator=(const Packet &o) {
+  if (this == &o) return *this;
+  timestampNs = o.timestampNs;
+  wireLen = o.wireLen;
+  fields_ = o.fields_;
+  layout_ = o.layout_;
+  own_.assign(o.data_, o.data_ + o.len_);
+  data_ = own_.data();
+  len_ = o.len_;
+  headroom_ = 0;
+  view_ = false;
+  return *this;
+}
+
+Packet &Packet::operator=(Packet &&o) noexcept {
+  if (this == &o) return *this;
+  timestampNs = o.timestampNs;
+  wireLen = o.wireLen;
+  fields_ = o.fields_;
+  layout_ = o.layout_;
+  own_ = std::move(o.own_);
+  view_ = o.view_;
+  data_ = view_ ? o.data_ : own_.data();
+  len_ = o.len_;
+  headroom_ = o.headroom_;
+  o.data_ = nullptr;
+  o.len_ = 0;
+  o.view_ = false;
+  return *this;
+}
+
 void Packet::assign(const uint8_t *data, size_t len, uint32_t wire, uint64_t ts, uint16_t inPort) {
-  frame_.assign(data, data + len);
+  own_.assign(data, data + len);
+  data_ = own_.data();
+  len_ = uint32_t(len);
+  headroom_ = 0;
+  view_ = false;
   fields_ = {};
   layout_ = {};
   timestampNs = ts;
@@ -131,12 +186,37 @@ void Packet::assign(const uint8_t *data, size_t len, uint32_t wire, uint64_t ts,
   parse();
 }
 
+void Packet::attach(uint8_t *data, uint32_t len, uint32_t headroom, uint32_t wire, uint64_t ts, uint16_t inPort) {
+  data_ = data;
+  len_ = len;
+  headroom_ = headroom;
+  view_ = true;
+  fields_ = {};
+  layout_ = {};
+  timestampNs = ts;
+  wireLen = wire;
+  setInPort(inPort);
+  parse();
+}
+
+void Packet::own() {
+  own_.assign(data_, data_ + len_);
+  data_ = own_.data();
+  headroom_ = 0;
+  view_ = false;
+}
+
+const std::vector<uint8_t> &Packet::frame() const {
+  if (view_) throw std::logic_error("Packet::frame() of an attached packet (use data() and size())");
+  return own_;
+}
+
 /// Fills the field vector (all 0 but in_port) and the layout of a new packet from its frame.
 void Packet::parse() {
   auto put = [&](FieldId f, uint64_t v) { fields_[size_t(f)] = v; };
 
-  const uint8_t *b = frame_.data();
-  const size_t n = frame_.size();
+  const uint8_t *b = data_;
+  const size_t n = len_;
   if (n < kEthLen) return;
   put(FieldId::EthDst, rd48(b));
   put(FieldId::EthSrc, rd48(b + 6));
@@ -217,7 +297,17 @@ void Packet::pushVlanTag() {
   uint16_t tci = uint16_t(fields_[size_t(FieldId::VlanPcp)] << 13 | fields_[size_t(FieldId::VlanId)]);
   const uint8_t tag[kVlanLen] = {uint8_t(kTpidVlan >> 8), uint8_t(kTpidVlan & 0xff), uint8_t(tci >> 8),
                                  uint8_t(tci)};
-  frame_.insert(frame_.begin() + 12, tag, tag + kVlanLen);
+  if (view_ && headroom_ < kVlanLen) own();
+  if (view_) {
+    data_ -= kVlanLen;
+    headroom_ -= uint32_t(kVlanLen);
+    std::memmove(data_, data_ + kVlanLen, 12);
+    std::memcpy(data_ + 12, tag, kVlanLen);
+  } else {
+    own_.insert(own_.begin() + 12, tag, tag + kVlanLen);
+    data_ = own_.data();
+  }
+  len_ += uint32_t(kVlanLen);
   wireLen += kVlanLen;
   layout_.vlan = true;
   for (uint16_t *off : {&layout_.l3, &layout_.l4, &layout_.payload})
@@ -227,7 +317,7 @@ void Packet::pushVlanTag() {
 void Packet::set(FieldId f, uint64_t v) {
   v &= widthMask(f);
   fields_[size_t(f)] = v;
-  uint8_t *b = frame_.data();
+  uint8_t *b = data_;
   // The L4 checksum that covers the pseudo-header and the ports, when the frame has one.
   auto l4Checksum = [&](const Delta &d) {
     if (layout_.tcp) applyDelta(b + layout_.l4 + 16, d);
@@ -236,7 +326,7 @@ void Packet::set(FieldId f, uint64_t v) {
   switch (f) {
   case FieldId::EthDst:
   case FieldId::EthSrc:
-    if (frame_.size() >= kEthLen) wr48(b + (f == FieldId::EthDst ? 0 : 6), v);
+    if (len_ >= kEthLen) wr48(b + (f == FieldId::EthDst ? 0 : 6), v);
     break;
   case FieldId::VlanId:
   case FieldId::VlanPcp:
@@ -244,7 +334,7 @@ void Packet::set(FieldId f, uint64_t v) {
       uint16_t tci = rd16(b + 14);
       tci = f == FieldId::VlanId ? uint16_t((tci & 0xf000) | v) : uint16_t((tci & 0x1fff) | v << 13);
       wr16(b + 14, tci);
-    } else if (frame_.size() >= kEthLen) {
+    } else if (len_ >= kEthLen) {
       pushVlanTag(); // the other field of the tag reads 0 on an untagged frame
     }
     break;
@@ -294,12 +384,12 @@ void Packet::set(FieldId f, uint64_t v) {
   }
 }
 
-const uint8_t *Packet::payload() const { return payloadLen() ? frame_.data() + layout_.payload : nullptr; }
+const uint8_t *Packet::payload() const { return payloadLen() ? data_ + layout_.payload : nullptr; }
 
 size_t Packet::payloadLen() const {
   if (!layout_.payload) return 0;
-  size_t end = frame_.size();
-  if (layout_.ipv4) end = std::min(end, size_t(layout_.l3) + rd16(frame_.data() + layout_.l3 + 2));
+  size_t end = len_;
+  if (layout_.ipv4) end = std::min(end, size_t(layout_.l3) + rd16(data_ + layout_.l3 + 2));
   return layout_.payload < end ? end - layout_.payload : 0;
 }
 
@@ -362,7 +452,7 @@ Packet Packet::fromFields(const std::array<uint64_t, ir::kNumFields> &fields, ui
 bool checksumsValid(const Packet &p, std::string *why) {
   const Layout &L = p.layout();
   if (!L.ipv4) return true;
-  const uint8_t *b = p.frame().data(), *ip = b + L.l3;
+  const uint8_t *b = p.data(), *ip = b + L.l3;
   auto fail = [&](const char *what, uint16_t found, uint16_t expected) {
     if (why) {
       char buf[96];
@@ -379,7 +469,7 @@ bool checksumsValid(const Packet &p, std::string *why) {
   size_t ihl = size_t(ip[0] & 0xf) * 4, totalLen = rd16(ip + 2);
   if (uint16_t c = compute(ip, ihl, 10, 0); c != rd16(ip + 10)) return fail("IPv4 header", rd16(ip + 10), c);
 
-  bool whole = (rd16(ip + 6) & 0x3fff) == 0 && L.l3 + totalLen <= p.frame().size(); // MF or offset
+  bool whole = (rd16(ip + 6) & 0x3fff) == 0 && L.l3 + totalLen <= p.size(); // MF or offset
   if (!whole) return true;
   const uint8_t *t = b + L.l4;
   size_t l4len = totalLen - ihl; // UDP too: its length field is not trusted over the IP one

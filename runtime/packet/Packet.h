@@ -29,6 +29,11 @@
 ///    is metadata; the others are never written by a chain, sema rejects it).
 ///
 /// in_port is metadata (the index of the chain ingress port), never in the frame.
+///
+/// A packet owns its frame (the constructors, assign()) or is a view of memory it does not own
+/// (attach(): the data plane's mbuf, so that nothing is copied): parse, set and the payload
+/// work in place, and a VLAN push uses the headroom before the frame. data()/size() read the
+/// frame in both cases; frame() (a vector) only for a packet that owns it.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 
@@ -71,6 +76,20 @@ public:
   /// storage: the data plane keeps one Packet per core. \p wireLen: the length on the wire.
   void assign(const uint8_t *data, size_t len, uint32_t wireLen, uint64_t timestampNs, uint16_t inPort);
 
+  /// Makes the packet a view of the \p len bytes at \p data (nothing is copied) and parses
+  /// them; set() then writes that memory. \p headroom: how many bytes before \p data the
+  /// packet may use to push a VLAN tag (the frame then starts 4 bytes earlier: see data());
+  /// with fewer than 4 a push first copies the frame into storage of the packet's own
+  /// (isView() turns false). The memory must outlive the packet's use of it.
+  void attach(uint8_t *data, uint32_t len, uint32_t headroom, uint32_t wireLen, uint64_t timestampNs, uint16_t inPort);
+  bool isView() const { return view_; }
+
+  Packet(const Packet &o) { *this = o; }
+  Packet(Packet &&o) noexcept { *this = std::move(o); }
+  /// A copy owns its frame, also the copy of a view.
+  Packet &operator=(const Packet &o);
+  Packet &operator=(Packet &&o) noexcept;
+
   /// Builds a packet from field values alone (for `metronc explain` and trace headers): a
   /// minimal well-formed frame (Ethernet, optional VLAN, IPv4 when eth.type is 0x0800 or any
   /// ip.* field is non-zero, TCP/UDP/ICMP by ip.proto) carrying the values it can, and the
@@ -82,7 +101,11 @@ public:
   void set(FieldId f, uint64_t v);
   const std::array<uint64_t, ir::kNumFields> &fields() const { return fields_; }
 
-  const std::vector<uint8_t> &frame() const { return frame_; }
+  /// The frame of a packet that owns it; for a view (attach()) use data() and size(): a logic
+  /// error is thrown.
+  const std::vector<uint8_t> &frame() const;
+  const uint8_t *data() const { return data_; }
+  size_t size() const { return len_; }
   const Layout &layout() const { return layout_; }
   /// The payload (see Layout::payload), up to the end of the captured IPv4 datagram (so
   /// Ethernet padding is not payload) or, for non-IPv4 frames, the end of the frame; nullptr and
@@ -100,7 +123,12 @@ public:
 private:
   void parse();
   void pushVlanTag();
-  std::vector<uint8_t> frame_;
+  void own(); ///< a view becomes a packet that owns a copy of its frame
+  uint8_t *data_ = nullptr; ///< the frame: own_.data(), or the attached memory
+  uint32_t len_ = 0;
+  uint32_t headroom_ = 0; ///< attached: usable bytes before data_
+  bool view_ = false;
+  std::vector<uint8_t> own_;
   std::array<uint64_t, ir::kNumFields> fields_{};
   Layout layout_;
 };

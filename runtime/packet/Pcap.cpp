@@ -127,13 +127,13 @@ std::unique_ptr<PcapWriter> PcapWriter::create(const std::string &path, std::str
 PcapWriter::~PcapWriter() = default;
 
 bool PcapWriter::write(const Packet &p) {
-  if (!impl_->dumper || p.frame().size() > size_t(kWriteSnapLen)) return false;
+  if (!impl_->dumper || p.size() > size_t(kWriteSnapLen)) return false;
   pcap_pkthdr hdr{};
   hdr.ts.tv_sec = time_t(p.timestampNs / 1000000000u);
   hdr.ts.tv_usec = suseconds_t(p.timestampNs % 1000000000u); // nanoseconds: see pcap_open_dead above
-  hdr.caplen = uint32_t(p.frame().size());
+  hdr.caplen = uint32_t(p.size());
   hdr.len = std::max(p.wireLen, hdr.caplen);
-  pcap_dump(reinterpret_cast<u_char *>(impl_->dumper), &hdr, p.frame().data());
+  pcap_dump(reinterpret_cast<u_char *>(impl_->dumper), &hdr, p.data());
   if (std::ferror(pcap_dump_file(impl_->dumper))) return false;
   ++written_;
   return true;

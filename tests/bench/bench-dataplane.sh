@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-dataplane.sh — one core's packet rate, cycles and instructions per packet on compiled
 # chains, with their baselines in the same run (DESIGN.md §9):
-#   (a) forward     parse + copy out, no chain (the "hardware limit" of this loop);
+#   (a) forward     parse and send, no chain (the "hardware limit" of this loop; frames are
+#                   processed in place in mbuf-like buffers the harness fills untimed, as a NIC);
 #   (b) reference   the reference interpreter, NF by NF;
 #   (c) dispatcher  E2-style: the compiled table-0 classifier tags, an rte_ring hands over, the
 #                   worker runs the tagged group (one thread plays both: the cost is the sum);

@@ -16,18 +16,21 @@
 /// that callgrind can count it alone (`--toggle-collect=*bench_loop_tagged*`); a warm-up of W
 /// packets (default: one pass over the capture) runs first on the same state through a twin
 /// function (bench_warm_<mode>), so that the figures are the steady state (flows known to NAPT
-/// and the balancer, caches warm). The loop body is what a core does per packet; every mode
-/// copies each emitted frame out (the runtime writes it back into its mbuf):
+/// and the balancer, caches warm). The loop body is what a core does per packet. Frames reach
+/// it as from a NIC: copied (untimed, and taken out of callgrind's collection) a segment at a
+/// time into buffers with mbuf headroom, where the core processes them in place as the runtime
+/// does with its mbufs (pkt::Packet::attach); a packet that had to own its frame is copied
+/// back out, as the runtime's storePacket does:
 ///
-///   forward     Packet::assign (copy + parse) and the copy out: the plain L2 forward baseline;
-///   reference   assign + interp::Interpreter::process: the chain NF by NF, as written;
-///   dispatcher  E2-style: assign + metron_program.classify0 (table 0's classifier) → class →
+///   forward     attach (parse) and send: the plain L2 forward baseline;
+///   reference   attach + interp::Interpreter::process: the chain NF by NF, as written;
+///   dispatcher  E2-style: attach + metron_program.classify0 (table 0's classifier) → class →
 ///               group → its tag, a hand-off through an rte_ring per burst of 32, then the
-///               worker's assign + run(tag) (one thread plays both: cycles are their sum);
+///               worker's attach + run(tag) (one thread plays both: cycles are their sum);
 ///   tagged      the NIC's rte_flow rules (dp::NicModel) applied to every packet before the
 ///               loop, as the NIC delivers them (its header writes, its mark; its drops never
-///               reach the core), then assign + run(mark);
-///   untagged    assign + run(MTR_UNTAGGED): the whole classification in software.
+///               reach the core), then attach + run(mark);
+///   untagged    attach + run(MTR_UNTAGGED): the whole classification in software.
 ///
 /// W + N packets cycle through the capture (timestamps shifted by the capture's span on every
 /// pass, so that time never runs backwards); `tagged` runs the packets the NIC delivers out of
@@ -75,6 +78,7 @@
 #include <valgrind/callgrind.h>
 #else
 #define CALLGRIND_DUMP_STATS_AT(name) ((void)(name))
+#define CALLGRIND_TOGGLE_COLLECT
 #endif
 
 #include <algorithm>
@@ -299,16 +303,25 @@ struct Result {
   uint64_t passPackets = 0; ///< packets in a pass over the input
 };
 
-/// Where emitted frames are copied to (the runtime's writeFrame into the mbuf).
+/// An emitted frame: the runtime sends the mbuf the packet was processed in (storePacket:
+/// nothing to copy for a view); a packet that had to own its frame is copied back, as there.
 alignas(64) uint8_t gOut[pkt::PcapReader::kMaxFrameBytes + 64];
 
 inline void emit(const pkt::Packet &p, Result &r) {
-  const auto &f = p.frame();
-  memcpy(gOut, f.data(), f.size());
-  asm volatile("" : : "r"(gOut) : "memory");
-  r.bytes += f.size();
+  if (!p.isView()) {
+    memcpy(gOut, p.data(), p.size());
+    asm volatile("" : : "r"(gOut) : "memory");
+  }
+  r.bytes += p.size();
   ++r.emitted;
 }
+
+/// True while a measured loop (bench_loop_<mode>) runs: the emulated NIC's copies are then
+/// taken out of callgrind's collection.
+bool gMeasured = false;
+
+/// Headroom before each emulated mbuf's frame (RTE_PKTMBUF_HEADROOM), for VLAN pushes.
+constexpr uint32_t kHeadroom = 128;
 
 /// Cycles through \p in: frame, timestamp of this pass. It also times every segment of
 /// kSegment frames of a pass with rte_rdtsc (startTiming, then advanced() after the frames of
@@ -321,8 +334,16 @@ struct Cursor {
   const Input &in;
   size_t i = 0;
   uint64_t base = 0;
-  explicit Cursor(const Input &input) : in(input) {}
+  explicit Cursor(const Input &input) : in(input) {
+    uint32_t most = 0;
+    for (const Frame &f : in.frames) most = std::max(most, f.len);
+    slot_ = (kHeadroom + most + 63) / 64 * 64;
+    rx_.resize(size_t(2) * kSegment * slot_ + 64);
+  }
   const Frame &frame() const { return in.frames[i]; }
+  /// The current frame as the NIC delivered it: in an emulated mbuf of its own (kHeadroom
+  /// bytes before it), which the core processes in place.
+  uint8_t *buf() { return rxBase() + size_t(half_ * kSegment + i % kSegment) * slot_ + kHeadroom; }
   void next() {
     if (++i == in.frames.size()) {
       i = 0;
@@ -332,7 +353,9 @@ struct Cursor {
   void startTiming(std::vector<uint64_t> &best, uint64_t now) {
     best_ = &best;
     best.assign((in.frames.size() + kSegment - 1) / kSegment, 0);
-    last_ = now;
+    receive();
+    last_ = rte_rdtsc();
+    (void)now;
     whole_ = i % kSegment == 0; // a segment started mid-way is not counted
     left_ = uint32_t(std::min<size_t>(kSegment - i % kSegment, in.frames.size() - i));
   }
@@ -345,12 +368,26 @@ struct Cursor {
   }
 
 private:
+  uint8_t *rxBase() { return reinterpret_cast<uint8_t *>((uintptr_t(rx_.data()) + 63) & ~uintptr_t(63)); }
+  /// The NIC's DMA: the frames from i to the end of its segment into the other half of the
+  /// buffers (the half in use may still hold frames a dispatcher handed over), untimed.
+  __attribute__((noinline)) void receive() {
+    if (gMeasured) CALLGRIND_TOGGLE_COLLECT;
+    half_ ^= 1;
+    const size_t end = std::min<size_t>((i / kSegment + 1) * kSegment, in.frames.size());
+    for (size_t j = i; j < end; ++j) {
+      const Frame &f = in.frames[j];
+      memcpy(rxBase() + size_t(half_ * kSegment + j % kSegment) * slot_ + kHeadroom, in.data(f), f.len);
+    }
+    if (gMeasured) CALLGRIND_TOGGLE_COLLECT;
+  }
   __attribute__((noinline)) void segmentDone() {
     const uint64_t now = rte_rdtsc();
     const size_t seg = (i == 0 ? in.frames.size() - 1 : i - 1) / kSegment; // the segment just finished
     uint64_t &b = (*best_)[seg];
     if (whole_ && (b == 0 || now - last_ < b)) b = now - last_;
-    last_ = now;
+    receive();
+    last_ = rte_rdtsc();
     whole_ = true;
     left_ = uint32_t(std::min<size_t>(kSegment, in.frames.size() - i));
   }
@@ -358,6 +395,8 @@ private:
   uint32_t left_ = 0;
   uint64_t last_ = 0;
   std::vector<uint64_t> *best_ = nullptr;
+  std::vector<uint8_t> rx_;
+  uint32_t slot_ = 0, half_ = 0;
 };
 
 } // namespace
@@ -375,7 +414,7 @@ template <class Body> __attribute__((always_inline)) inline Result timed(Cursor 
   c.startTiming(r.segmentBest, t0);
   for (uint64_t k = 0; k < n;) {
     const uint32_t m = uint32_t(std::min<uint64_t>(c.left(), n - k));
-    for (uint32_t j = 0; j < m; ++j, c.next()) body(c.frame(), c.base, r);
+    for (uint32_t j = 0; j < m; ++j, c.next()) body(c.frame(), c.buf(), c.base, r);
     k += m;
     c.advanced(m);
   }
@@ -387,16 +426,16 @@ template <class Body> __attribute__((always_inline)) inline Result timed(Cursor 
 
 __attribute__((always_inline)) inline Result forwardLoop(Cursor &c, uint64_t n, pkt::Packet &p) {
   const Input &in = c.in;
-  return timed(c, n, [&](const Frame &f, uint64_t base, Result &r) {
-    p.assign(in.data(f), f.len, f.wire, f.ts + base, in.inPort);
+  return timed(c, n, [&](const Frame &f, uint8_t *buf, uint64_t base, Result &r) {
+    p.attach(buf, f.len, kHeadroom, f.wire, f.ts + base, in.inPort);
     emit(p, r);
   });
 }
 
 __attribute__((always_inline)) inline Result referenceLoop(Cursor &c, uint64_t n, pkt::Packet &p, interp::Interpreter &ip) {
   const Input &in = c.in;
-  return timed(c, n, [&](const Frame &f, uint64_t base, Result &r) {
-    p.assign(in.data(f), f.len, f.wire, f.ts + base, in.inPort);
+  return timed(c, n, [&](const Frame &f, uint8_t *buf, uint64_t base, Result &r) {
+    p.attach(buf, f.len, kHeadroom, f.wire, f.ts + base, in.inPort);
     if (ip.process(p).dropped) ++r.dropped;
     else emit(p, r);
   });
@@ -405,8 +444,8 @@ __attribute__((always_inline)) inline Result referenceLoop(Cursor &c, uint64_t n
 /// tagged (each frame's NIC mark) and untagged (MTR_UNTAGGED).
 __attribute__((always_inline)) inline Result coreLoop(Cursor &c, uint64_t n, mtr_core &core, bool useTag) {
   const Input &in = c.in;
-  return timed(c, n, [&](const Frame &f, uint64_t base, Result &r) {
-    core.packet.assign(in.data(f), f.len, f.wire, f.ts + base, in.inPort);
+  return timed(c, n, [&](const Frame &f, uint8_t *buf, uint64_t base, Result &r) {
+    core.packet.attach(buf, f.len, kHeadroom, f.wire, f.ts + base, in.inPort);
     if (core.run(useTag ? f.tag : MTR_UNTAGGED) < 0) ++r.dropped;
     else emit(core.packet, r);
   });
@@ -417,6 +456,7 @@ constexpr unsigned kBurst = 32;
 /// What the dispatcher hands to the worker through the ring (the mbuf, in the runtime).
 struct Handoff {
   const Frame *frame;
+  uint8_t *buf;
   uint64_t ts;
   uint32_t tag;
 };
@@ -449,7 +489,8 @@ __attribute__((always_inline)) inline Result dispatchLoop(Cursor &c, uint64_t n,
     unsigned m = 0;
     for (unsigned j = 0; j < kBurst && k < n; ++j, ++k, c.next(), c.advanced(1)) {
       const Frame &f = c.frame();
-      x.dispatcher.packet.assign(in.data(f), f.len, f.wire, f.ts + c.base, in.inPort);
+      uint8_t *buf = c.buf();
+      x.dispatcher.packet.attach(buf, f.len, kHeadroom, f.wire, f.ts + c.base, in.inPort);
       int32_t cls = x.prog.classify0(&x.dispatcher, x.dispatcher.packet.fields().data());
       uint32_t tag = cls >= 0 && uint32_t(cls) < nclasses ? x.dt.tagOfClass[uint32_t(cls)] : MTR_UNTAGGED;
       if (tag == DispatchTable::kDrop) {
@@ -457,7 +498,7 @@ __attribute__((always_inline)) inline Result dispatchLoop(Cursor &c, uint64_t n,
         continue;
       }
       if (tag == MTR_UNTAGGED) ++r.fallback;
-      slots[m] = {&f, f.ts + c.base, tag};
+      slots[m] = {&f, buf, f.ts + c.base, tag};
       burst[m] = &slots[m];
       ++m;
     }
@@ -466,7 +507,7 @@ __attribute__((always_inline)) inline Result dispatchLoop(Cursor &c, uint64_t n,
     unsigned got_n = rte_ring_dequeue_burst(x.ring, got, kBurst, nullptr);
     for (unsigned j = 0; j < got_n; ++j) {
       const Handoff &h = *static_cast<const Handoff *>(got[j]);
-      x.worker.packet.assign(in.data(*h.frame), h.frame->len, h.frame->wire, h.ts, in.inPort);
+      x.worker.packet.attach(h.buf, h.frame->len, kHeadroom, h.frame->wire, h.ts, in.inPort);
       if (x.worker.run(h.tag) < 0) ++r.dropped;
       else emit(x.worker.packet, r);
     }
@@ -710,18 +751,24 @@ int main(int argc, char **argv) {
       if (mode == "forward") {
         pkt::Packet p;
         bench_warm_forward(c, warmup, p);
+        gMeasured = true;
         r = bench_loop_forward(c, o.packets, p);
+        gMeasured = false;
       } else if (mode == "reference") {
         auto ip = interp::Interpreter::create(*lm->module, *chain, err);
         if (!ip) die("reference: %s", err.c_str());
         pkt::Packet p;
         bench_warm_reference(c, warmup, p, *ip);
+        gMeasured = true;
         r = bench_loop_reference(c, o.packets, p, *ip);
+        gMeasured = false;
       } else if (mode == "untagged") {
         auto core = rt->makeCore(0, err);
         if (!core) die("%s", err.c_str());
         bench_warm_untagged(c, warmup, *core);
+        gMeasured = true;
         r = bench_loop_untagged(c, o.packets, *core);
+        gMeasured = false;
         if (rep == 0) mr.state = stateCounters(*rt, *core);
       } else if (mode == "tagged") {
         // The packets the NIC delivers out of the warm-up's and the measured input packets.
@@ -733,7 +780,9 @@ int main(int argc, char **argv) {
         if (!delivered.frames.empty()) {
           Cursor d(delivered);
           bench_warm_tagged(d, w, *core);
+          gMeasured = true;
           r = bench_loop_tagged(d, m, *core);
+          gMeasured = false;
         }
         if (rep == 0) mr.state = stateCounters(*rt, *core);
       } else if (mode == "dispatcher") {
@@ -749,7 +798,9 @@ int main(int argc, char **argv) {
         if (!ring) die("cannot create a ring: %s", rte_strerror(rte_errno));
         DispatchCtx x{prog, dt, *dispatcher, *worker, ring};
         bench_warm_dispatcher(c, warmup, x);
+        gMeasured = true;
         r = bench_loop_dispatcher(c, o.packets, x);
+        gMeasured = false;
         if (rep == 0) mr.state = stateCounters(*rt, *worker);
         rte_ring_free(ring);
         if (rep == 0 && untaggedClasses)

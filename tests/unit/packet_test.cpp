@@ -867,6 +867,71 @@ TEST(PacketSet, RandomFramesNeverBreakTheModel) {
   }
 }
 
+// ---- attached packets (the data plane's view of an mbuf) ---------------------------------------
+
+TEST(PacketAttach, AViewBehavesExactlyLikeAnOwnedCopy) {
+  // The same random frames and writes on a packet that owns its frame and on a view of a
+  // buffer: same fields, layout, payload and bytes after every write; the view writes the
+  // buffer in place, a VLAN push moves its start into the headroom (or, without 4 bytes of
+  // headroom, makes it own a copy and leaves the buffer as it was).
+  std::mt19937_64 rng(11);
+  std::vector<Kind> kinds = frameKinds();
+  for (int i = 0; i < 3000; ++i) {
+    Bytes b = build(kinds[rng() % kinds.size()].spec);
+    if (rng() % 4 == 0) b[rng() % b.size()] = uint8_t(rng());
+    if (rng() % 4 == 0) b.resize(rng() % (b.size() + 1));
+    const uint32_t headroom = uint32_t(rng() % 3 == 0 ? rng() % 4 : 4 + rng() % 8);
+    Bytes buf(headroom + b.size() + 1);
+    std::copy(b.begin(), b.end(), buf.begin() + headroom);
+    uint8_t *start = buf.data() + headroom;
+    Packet owned(b.data(), b.size(), 5, 1), view;
+    view.attach(start, uint32_t(b.size()), headroom, uint32_t(b.size()), 5, 1);
+    std::string ctx = "frame " + hex(b) + " headroom " + std::to_string(headroom);
+    ASSERT_TRUE(view.isView()) << ctx;
+    EXPECT_EQ(view.fields(), owned.fields()) << ctx;
+    EXPECT_EQ(view.layout(), owned.layout()) << ctx;
+    for (int j = 0; j < 5; ++j) {
+      FieldId f = kWritable[rng() % std::size(kWritable)];
+      uint64_t v = rng() & maxOf(f);
+      owned.set(f, v);
+      view.set(f, v);
+      ASSERT_EQ(hex(Bytes(view.data(), view.data() + view.size())), hex(owned.frame())) << ctx << " after " << j;
+      EXPECT_EQ(view.fields(), owned.fields()) << ctx;
+      EXPECT_EQ(view.layout(), owned.layout()) << ctx;
+      EXPECT_EQ(view.wireLen, owned.wireLen) << ctx;
+      EXPECT_EQ(view.payloadLen(), owned.payloadLen()) << ctx;
+    }
+    if (view.isView()) { // written in place: the buffer holds the frame, from data() on
+      EXPECT_GE(view.data(), buf.data()) << ctx;
+      EXPECT_EQ(view.data() + view.size(), start + b.size()) << ctx;
+      EXPECT_EQ(view.data() == start, !(owned.layout().vlan && !packetOf(b).layout().vlan)) << ctx;
+    } else { // a push without headroom: a copy, the buffer untouched from the start on
+      EXPECT_LT(headroom, 4u) << ctx;
+      EXPECT_TRUE(owned.layout().vlan) << ctx;
+    }
+  }
+}
+
+TEST(PacketAttach, CopiesOwnTheirFrameAndFrameIsRefusedOnAView) {
+  Bytes b = build(Spec{});
+  Bytes buf = b;
+  Packet view;
+  view.attach(buf.data(), uint32_t(buf.size()), 0, uint32_t(buf.size()), 0, 0);
+  EXPECT_THROW((void)view.frame(), std::logic_error);
+  Packet copy = view;
+  EXPECT_FALSE(copy.isView());
+  EXPECT_EQ(copy.frame(), b);
+  copy.set(FieldId::IpTtl, 1); // the copy's writes do not reach the buffer
+  EXPECT_EQ(buf, b);
+  view.set(FieldId::IpTtl, 1);
+  EXPECT_EQ(buf, copy.frame());
+  // Without headroom a VLAN push copies: the view becomes an owner, the buffer is unchanged.
+  view.set(FieldId::VlanId, 5);
+  EXPECT_FALSE(view.isView());
+  EXPECT_EQ(buf, copy.frame());
+  EXPECT_EQ(view.frame().size(), b.size() + 4);
+}
+
 // ---- fromFields --------------------------------------------------------------------------------
 
 TEST(PacketFromFields, BuildsMinimalFrames) {
