@@ -481,6 +481,9 @@ int runCompiled(const RunOptions &o) {
             (unsigned long long)c["emitted"].get<uint64_t>(), c["cycles_per_packet"].get<double>(),
             c["load"].get<double>(), c["load_max_100ms"].get<double>());
   }
+  // Tables classified in software by a DPDK library (rte_lpm, rte_acl), with -v.
+  if (o.verbose && st.contains("tables"))
+    for (const auto &t : st["tables"]) fprintf(stderr, "  %s\n", t.get<std::string>().c_str());
   if (uint64_t cut = st["nic"].value("cut_by_port", uint64_t(0)))
     fprintf(stderr,
             "metronc run: warning: %llu emitted frame%s longer than %llu bytes %s cut to that length by net_pcap's "

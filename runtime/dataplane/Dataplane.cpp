@@ -692,6 +692,8 @@ json statsJson() {
   j["chain"] = R.config.value("chain", "");
   j["server"] = R.config.value("server", "");
   j["dispatch"] = {{"mode", R.hardware ? "hardware" : "nic-model"}, {"why", R.modeWhy}, {"rules", R.nic ? R.nic->size() : 0}};
+  j["tables"] = json::array();
+  for (const auto &t : R.prog->tables()) j["tables"].push_back(t.describe());
   const double secs = double(R.endTsc - R.startTsc) / double(rte_get_tsc_hz());
   j["seconds"] = secs;
   j["tsc_hz"] = rte_get_tsc_hz();
@@ -813,9 +815,11 @@ int main(int argc, char **argv) {
     if (R.nic->install(port, false, err) != 0) die("installing the NIC rules on port %u: %s", port, err.c_str());
   }
 
-  if (!R.opt.quiet)
+  if (!R.opt.quiet) {
     fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
           R.cores == 1 ? "" : "s", R.hardware ? "hardware" : "nic-model", R.modeWhy.c_str());
+    for (const auto &t : R.prog->tables()) fprintf(stderr, "metron-dataplane: %s\n", t.describe().c_str());
+  }
   R.startTsc = rte_rdtsc();
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (auto &w : R.workers) {

@@ -38,17 +38,30 @@ std::unique_ptr<ProgramRuntime> ProgramRuntime::create(const mtr_program &p, std
       err = "table " + std::to_string(t.table) + ": " + err;
       return nullptr;
     }
-    auto a = AclTable::build(classes, "metron_t" + std::to_string(t.table), err);
-    if (!a) {
+    ClassTable ct;
+    ct.table = t.table;
+    std::string name = "metron_t" + std::to_string(t.table);
+    ct.lpm = LpmTable::build(classes, name, err, &ct.notRoutes);
+    if (!ct.lpm && err.empty()) ct.acl = AclTable::build(classes, name, err);
+    if (!ct.lpm && !ct.acl) {
       err = "table " + std::to_string(t.table) + " (" + std::to_string(t.classes) + " classes): " + err;
       return nullptr;
     }
-    r->acl_.push_back(std::move(a));
+    r->acl_.push_back(std::move(ct));
   }
   return r;
 }
 
 ProgramRuntime::~ProgramRuntime() = default;
+
+std::string ClassTable::describe() const {
+  std::string s = "table " + std::to_string(table) + ": ";
+  if (lpm)
+    return s + "rte_lpm on " + (lpm->field() == uint8_t(ir::FieldId::IpDst) ? "ip.dst" : "ip.src") + ", " +
+           std::to_string(lpm->rules()) + " prefixes";
+  return s + "rte_acl, " + std::to_string(acl->rules()) + " rules in " + std::to_string(acl->contexts()) + " context" +
+         (acl->contexts() == 1 ? "" : "s") + " (not a route table: " + notRoutes + ")";
+}
 
 int32_t ProgramRuntime::slotOfClass(uint32_t classId) const {
   auto it = slotOfClass_.find(classId);
@@ -97,6 +110,6 @@ uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p) {
   state::Result r = c->states[slot]->process(*reinterpret_cast<pkt::Packet *>(p));
   return (r.drop ? MTR_ST_DROP : 0u) | (r.matched ? MTR_ST_MATCHED : 0u);
 }
-int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index]->lookup(fields); }
+int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index].lookup(fields); }
 const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
 }

@@ -11,6 +11,7 @@
 
 #include "runtime/dataplane/Abi.h"
 #include "runtime/dataplane/Acl.h"
+#include "runtime/dataplane/Lpm.h"
 #include "runtime/packet/Packet.h"
 #include "runtime/state/Describe.h"
 #include "runtime/state/State.h"
@@ -39,6 +40,18 @@ struct TagInfo {
   bool naptReturn = false;
 };
 
+/// A large table of the program (mtr_program::acl): rte_lpm when its classes are routes
+/// (runtime/dataplane/Lpm.h), else rte_acl.
+struct ClassTable {
+  uint32_t table = 0; ///< synthesized table id
+  std::unique_ptr<LpmTable> lpm;
+  std::unique_ptr<AclTable> acl;
+  std::string notRoutes; ///< with acl: why rte_lpm could not take the table
+  int32_t lookup(const uint64_t *fields) const { return lpm ? lpm->lookup(fields) : acl->lookup(fields); }
+  /// "table 2: rte_lpm on ip.dst, 3522 prefixes" / "table 0: rte_acl, 4653 rules in 1 context".
+  std::string describe() const;
+};
+
 class ProgramRuntime;
 
 } // namespace metron::dp
@@ -48,7 +61,7 @@ struct mtr_core {
   uint32_t id = 0;
   mtr_entry_fn entry = nullptr;
   std::vector<std::unique_ptr<metron::state::ElementState>> states; ///< by slot
-  const std::vector<std::unique_ptr<metron::dp::AclTable>> *acl = nullptr;
+  const std::vector<metron::dp::ClassTable> *acl = nullptr;
   std::vector<uint64_t> classCounts;
   metron::pkt::Packet packet;
   rte_ring *in = nullptr, *out = nullptr; ///< NIC-model mode
@@ -81,6 +94,8 @@ public:
   const std::vector<TagInfo> &tags() const { return tags_; }
   /// Counter slot of a class id, -1 when the class is unknown.
   int32_t slotOfClass(uint32_t classId) const;
+  /// The program's large tables and how each is classified.
+  const std::vector<ClassTable> &tables() const { return acl_; }
   /// Frees the rte_acl tables (before rte_eal_cleanup).
   void releaseDpdk() { acl_.clear(); }
 
@@ -92,7 +107,7 @@ private:
   std::vector<std::string> portNames_, ingress_, egress_;
   std::vector<TagInfo> tags_;
   std::map<uint32_t, uint32_t> slotOfClass_;
-  std::vector<std::unique_ptr<AclTable>> acl_;
+  std::vector<ClassTable> acl_;
   std::vector<std::unique_ptr<state::DescribedElement>> elements_; ///< kept alive for the states
 };
 

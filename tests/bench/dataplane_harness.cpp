@@ -712,7 +712,7 @@ int main(int argc, char **argv) {
   if (compiled) {
     rt = dp::ProgramRuntime::create(prog, err);
     if (!rt) die("%s", err.c_str());
-    setup.step("runtime (rte_acl)");
+    setup.step("runtime (rte_acl, rte_lpm)");
   }
 
   Input in = readCapture(o.pcap, o.snap, inPort);
@@ -732,10 +732,12 @@ int main(int argc, char **argv) {
   }
   uint64_t capBytes = 0;
   for (const auto &f : in.frames) capBytes += f.len;
-  printf("capture: %zu frames, %.1f bytes on average%s; program: chain %s, %u classes, %u rte_acl tables, %zu tags\n",
+  printf("capture: %zu frames, %.1f bytes on average%s; program: chain %s, %u classes, %u large tables, %zu tags\n",
          in.frames.size(), double(capBytes) / double(in.frames.size()), o.snap ? " (cut by --snap)" : "",
          config.value("chain", "").c_str(), prog.classes, prog.acl_tables, config.value("tags", json::array()).size());
   printf("setup: %s\n", setup.text.c_str());
+  if (rt)
+    for (const auto &t : rt->tables()) printf("large %s\n", t.describe().c_str());
   const uint64_t warmup = o.warmup == kOnePass ? in.frames.size() : o.warmup;
 
   // Repetitions interleave the modes (forward, reference, ..., forward, reference, ...), so that

@@ -5,8 +5,10 @@
 /// own trace (fw1_5K: the trace's last column is the first matching rule). The flat encoding
 /// round-trips and rejects corrupt input with exact messages. METRON_ACL_BENCH=1 runs a small
 /// benchmark (AclBench.*) that prints lookup and build costs; it asserts nothing about time.
+/// Route tables (Lpm.*) go to rte_lpm (runtime/dataplane/Lpm.h) and must give the first match too.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/dataplane/Acl.h"
+#include "runtime/dataplane/Lpm.h"
 
 #include "compiler/NFIR.h"
 
@@ -683,6 +685,117 @@ TEST(Acl, DecodeRejectsCorruptInput) {
     } else {
       EXPECT_EQ(err.rfind("acl table: ", 0), 0u) << err;
     }
+  }
+}
+
+// ---- rte_lpm for route tables (Lpm.h) ----------------------------------------------------------
+
+/// A route table: prefixes (mostly /16 to /32, some /8 to /15) around a few dozen bases, so
+/// that they nest and repeat, each class also requiring \p guard; longest first as synthesis
+/// orders routes, or in random order (then classes shadow later ones); a default route
+/// somewhere when \p withDefault.
+std::vector<AclClass> randomRoutes(std::mt19937_64 &g, size_t n, FieldId f, const std::vector<AclConstraint> &guard,
+                                   bool longestFirst, bool withDefault) {
+  std::vector<uint32_t> bases(40);
+  for (uint32_t &b : bases) b = uint32_t(g());
+  std::vector<std::pair<int, AclClass>> out;
+  for (size_t i = 0; i < n; ++i) {
+    AclClass c;
+    c.c = guard;
+    int d = g() % 5 ? 16 + int(g() % 17) : 8 + int(g() % 8);
+    uint32_t a = bases[g() % bases.size()] ^ uint32_t(g() & 0xffff);
+    uint32_t m = uint32_t(0xffffffffull << (32 - d));
+    c.c.push_back(msk(f, a & m, m));
+    std::shuffle(c.c.begin(), c.c.end(), g);
+    out.push_back({d, std::move(c)});
+  }
+  if (longestFirst)
+    std::stable_sort(out.begin(), out.end(), [](const auto &x, const auto &y) { return x.first > y.first; });
+  std::vector<AclClass> classes;
+  for (auto &[d, c] : out) classes.push_back(std::move(c));
+  if (withDefault) classes.insert(classes.begin() + std::ptrdiff_t(longestFirst ? n : g() % (n + 1)), AclClass{guard});
+  return classes;
+}
+
+TEST(Lpm, RouteTablesAgainstBruteForce) {
+  size_t shaped = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937_64 g(seed * 104729);
+    FieldId f = seed % 3 ? FieldId::IpDst : FieldId::IpSrc;
+    std::vector<AclConstraint> guard;
+    if (seed % 2) guard.push_back(msk(FieldId::EthType, 0x0800, 0xffff));
+    if (seed % 4 == 1) guard.push_back(rng(FieldId::IpProto, 6, 17));
+    const bool longestFirst = seed % 2 == 0;
+    std::vector<AclClass> classes = randomRoutes(g, 50 + g() % 2000, f, guard, longestFirst, seed % 3 == 0);
+    std::string err, why;
+    auto t = LpmTable::build(classes, "routes", err, &why);
+    ASSERT_TRUE(t) << "seed " << seed << ": " << err << why;
+    EXPECT_EQ(t->field(), uint8_t(f));
+    ++shaped;
+    std::vector<Fields> vs = makeVectors(classes, g, 20000);
+    size_t bad = 0, matched = 0;
+    std::vector<bool> won(classes.size());
+    for (const Fields &v : vs) {
+      int32_t want = brute(classes, v.data()), got = t->lookup(v.data());
+      matched += want >= 0;
+      if (want >= 0) won[size_t(want)] = true;
+      if (got != want && ++bad <= 5) ADD_FAILURE() << "seed " << seed << ": lpm " << got << ", first match " << want << " for " << show(v.data());
+    }
+    size_t winners = size_t(std::count(won.begin(), won.end(), true));
+    EXPECT_GT(matched, vs.size() / 4) << "seed " << seed;
+    EXPECT_GT(winners, classes.size() / (longestFirst ? 4 : 20)) << "seed " << seed;
+    printf("seed %u: %zu routes on %s, guard of %zu -> %u prefixes in rte_lpm; %zu/%zu vectors match, %zu classes win\n",
+           unsigned(seed), classes.size(), f == FieldId::IpDst ? "ip.dst" : "ip.src", guard.size(), t->rules(), matched,
+           vs.size(), winners);
+  }
+  EXPECT_EQ(shaped, 12u);
+}
+
+TEST(Lpm, OtherShapesAreLeftToRteAcl) {
+  const auto ether = msk(FieldId::EthType, 0x0800, 0xffff);
+  auto refused = [](const std::vector<AclClass> &classes) {
+    std::string err, why;
+    auto t = LpmTable::build(classes, "shape", err, &why);
+    EXPECT_FALSE(t);
+    EXPECT_EQ(err, "");
+    return why;
+  };
+  EXPECT_EQ(refused({{{msk(FieldId::IpDst, 0x0a000000, 0xff000000)}}, {{rng(FieldId::IpDst, 1, 5)}}}),
+            "class 1 is not a prefix of ip.dst; class 1 constrains other fields than class 0 besides ip.src");
+  EXPECT_EQ(refused({{{msk(FieldId::IpDst, 0x0a000000, 0xff00ff00)}}, {{msk(FieldId::IpDst, 0x0b000000, 0xff000000)}}}),
+            "class 0 is not a prefix of ip.dst; class 1 constrains other fields than class 0 besides ip.src");
+  EXPECT_EQ(refused({{{msk(FieldId::IpDst, 0x0a000000, 0xff000000), ether}}, {{msk(FieldId::IpDst, 0, 0x80000000)}}}),
+            "class 1 constrains other fields than class 0 besides ip.dst; "
+            "class 1 constrains other fields than class 0 besides ip.src");
+  EXPECT_EQ(refused({{{msk(FieldId::IpDst, 0x0a000000, 0xff000000)}}, {{msk(FieldId::IpSrc, 0, 0x80000000)}}}),
+            "class 1 constrains other fields than class 0 besides ip.dst; "
+            "class 1 constrains other fields than class 0 besides ip.src");
+  EXPECT_EQ(refused({{{rng(FieldId::IpDst, 0x0a000000, 0x0a0000ff)}}, {{rng(FieldId::IpDst, 0x0a000001, 0x0a000002)}}}),
+            "class 1 is not a prefix of ip.dst; class 1 constrains other fields than class 0 besides ip.src");
+  // Invalid classes are an error, not a shape.
+  std::string err;
+  EXPECT_FALSE(LpmTable::build({{{msk(FieldId::IpDst, 1, 0x1ffffffffull)}}}, "bad", err));
+  EXPECT_NE(err, "");
+}
+
+TEST(Lpm, DefaultRouteAndShadowedClasses) {
+  // /8, then a /16 inside it (never the first match: left out), a default, then anything after
+  // the default (never the first match either).
+  std::vector<AclClass> classes = {{{msk(FieldId::IpDst, 0x0a000000, 0xff000000)}},
+                                   {{msk(FieldId::IpDst, 0x0a010000, 0xffff0000)}},
+                                   {{rng(FieldId::IpDst, 0xc0a80000, 0xc0a8ffff)}}, // a /16 as synthesis writes it
+                                   {},
+                                   {{msk(FieldId::IpDst, 0x08080808, 0xffffffff)}}};
+  std::string err;
+  auto t = LpmTable::build(classes, "default", err);
+  ASSERT_TRUE(t) << err;
+  EXPECT_EQ(t->rules(), 2u);
+  Fields v{};
+  for (auto [addr, want] : std::vector<std::pair<uint32_t, int32_t>>{
+           {0x0a010203, 0}, {0x0aff0000, 0}, {0xc0a80101, 2}, {0x08080808, 3}, {0x01020304, 3}}) {
+    v[size_t(FieldId::IpDst)] = addr;
+    EXPECT_EQ(t->lookup(v.data()), want) << std::hex << addr;
+    EXPECT_EQ(brute(classes, v.data()), want) << std::hex << addr;
   }
 }
 
