@@ -1,6 +1,8 @@
 //===- runtime/dataplane/Runtime.cpp - A generated program's cores, and what generated code calls ===//
 #include "runtime/dataplane/Runtime.h"
 
+#include "runtime/dataplane/FlowState.h"
+
 namespace metron::dp {
 
 using nlohmann::json;
@@ -87,7 +89,9 @@ std::unique_ptr<mtr_core> ProgramRuntime::makeCore(uint32_t k, std::string &err)
       err = "stateful element " + nf + ": " + err;
       return nullptr;
     }
-    auto st = state::ElementState::create(*el->element, err);
+    // Flow tables on rte_hash (FlowState.h); DPI keeps the shared Hyperscan element.
+    auto st = makeFlowState(*el->element, err);
+    if (!st && err.empty()) st = state::ElementState::create(*el->element, err);
     if (!st) {
       err = "stateful element " + nf + ": " + err;
       return nullptr;

@@ -1,0 +1,796 @@
+//===- runtime/dataplane/FlowState.cpp - Stateful elements on rte_hash flow tables ------------===//
+///
+/// The behaviour is State.h's, line for line as runtime/state implements it (Napt.cpp,
+/// State.cpp); what differs is the tables:
+///  - HashTable: one rte_hash (rte_hash_crc, init value 0, RTE_HASH_EXTRA_FLAGS_EXT_TABLE so
+///    that `entries` keys always fit), keys fixed-size structs without padding bytes;
+///  - IdleFlowTable: IdleTable's semantics (expiry from the front of the last-use order) with
+///    the entries in an array indexed by the key's rte_hash position and an intrusive doubly
+///    linked LRU list of positions; grows by doubling, re-adding the keys in LRU order;
+///  - Napt: one entry per port of the range (indexed by port offset, the offset stored as the
+///    key's data), a bitmap of the ports in use for the free-port search, and the LRU list;
+///  - Balance: the backend index is the key's data; RateLimit: buckets by key position. Both
+///    keep their flows for the run and grow by doubling (rte_hash_iterate into a new table).
+/// The hash of a packet's key is computed once (keyHash: the tables' rte_hash_crc inlined, the
+/// value rte_hash_hash gives) and passed to every lookup/add/delete of that packet (the
+/// _with_hash calls); entries keep it for their deletion and for growth.
+//===----------------------------------------------------------------------------------------===//
+#include "runtime/dataplane/FlowState.h"
+
+#include "runtime/state/StateImpl.h"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_memory.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <type_traits>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace metron::dp {
+
+namespace {
+
+using ir::FieldId;
+using state::Clock;
+using state::ElementState;
+using state::kNsPerSec;
+using state::Result;
+using state::Tuple;
+
+constexpr uint32_t kNil = UINT32_MAX;
+
+/// Field widths, from Fields.def (for the size of a packed key).
+constexpr unsigned kFieldBits[] = {
+#define FIELD(E, N, B, K, W, D) B,
+#include "compiler/Fields.def"
+#undef FIELD
+};
+static_assert(std::size(kFieldBits) == ir::kNumFields);
+
+[[noreturn]] void fatal(const std::string &msg) {
+  std::fprintf(stderr, "metron: flow state: %s\n", msg.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+/// The hash of a key: the tables' hash function (rte_hash_crc, init value 0) inlined for the
+/// key's size; rte_hash_hash would call the same function through a pointer.
+template <typename Key> hash_sig_t keyHash(const Key &k) { return rte_hash_crc(&k, sizeof(Key), 0); }
+
+/// The 5-tuple as an rte_hash key: 16 bytes, every byte a member (the padding is explicit and
+/// zero), so that equal tuples are equal byte strings.
+struct FlowKey {
+  uint32_t src = 0, dst = 0;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  uint8_t pad[3] = {0, 0, 0};
+  static FlowKey of(const Tuple &t) {
+    FlowKey k;
+    k.src = t.src, k.dst = t.dst, k.sport = t.sport, k.dport = t.dport, k.proto = t.proto;
+    return k;
+  }
+};
+static_assert(sizeof(FlowKey) == 16 && std::has_unique_object_representations_v<FlowKey>);
+
+/// The first W words of a state::PackedKey (the others are zero: the key's fields take at most
+/// 64 * W bits, packKey fills words from the first). W is even, so that rte_hash compares the
+/// key with its 16-byte-multiple code.
+template <size_t W> struct WordsKey {
+  uint64_t w[W] = {};
+  static WordsKey of(const state::PackedKey &k) {
+    WordsKey r;
+    for (size_t i = 0; i < W && i < k.w.size(); ++i) r.w[i] = k.w[i];
+    return r;
+  }
+};
+
+/// Bits taken by \p fields in a PackedKey.
+unsigned keyBits(const std::vector<FieldId> &fields) {
+  unsigned bits = 0;
+  for (FieldId f : fields) bits += kFieldBits[size_t(f)];
+  return bits;
+}
+
+/// One rte_hash table, freed with the object.
+class HashTable {
+public:
+  HashTable() = default;
+  HashTable(const HashTable &) = delete;
+  HashTable &operator=(const HashTable &) = delete;
+  HashTable(HashTable &&o) noexcept : h_(std::exchange(o.h_, nullptr)), capacity_(o.capacity_) {}
+  HashTable &operator=(HashTable &&o) noexcept {
+    if (this != &o) {
+      rte_hash_free(h_);
+      h_ = std::exchange(o.h_, nullptr);
+      capacity_ = o.capacity_;
+    }
+    return *this;
+  }
+  ~HashTable() { rte_hash_free(h_); }
+
+  /// A table for \p entries keys of \p keyLen bytes; false and \p err when DPDK refuses.
+  bool create(uint32_t entries, uint32_t keyLen, std::string &err) {
+    static std::atomic<uint32_t> seq{0};
+    // Names are global to the EAL and short: rte_hash prefixes "HT_EXT_" for its ring, whose
+    // name (with the ring's "RG_" memzone prefix) must fit RTE_MEMZONE_NAMESIZE.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      char name[RTE_HASH_NAMESIZE];
+      snprintf(name, sizeof name, "mfs%x_%x", unsigned(getpid()) & 0xffffffu, seq.fetch_add(1));
+      rte_hash_parameters prm{};
+      prm.name = name;
+      prm.entries = entries;
+      prm.key_len = keyLen;
+      prm.hash_func = rte_hash_crc;
+      prm.hash_func_init_val = 0;
+      prm.socket_id = SOCKET_ID_ANY;
+      prm.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+      h_ = rte_hash_create(&prm);
+      if (h_) {
+        capacity_ = entries;
+        return true;
+      }
+      if (rte_errno != EEXIST) break;
+    }
+    err = "cannot create an rte_hash of " + std::to_string(entries) + " entries: " + rte_strerror(rte_errno);
+    return false;
+  }
+  /// The same, or the end of the process (a table that must grow mid-run).
+  static HashTable mustCreate(uint32_t entries, uint32_t keyLen) {
+    HashTable t;
+    std::string err;
+    if (!t.create(entries, keyLen, err)) fatal(err);
+    return t;
+  }
+
+  rte_hash *get() const { return h_; }
+  uint32_t capacity() const { return capacity_; }
+  hash_sig_t hash(const void *key) const { return rte_hash_hash(h_, key); }
+  /// Twice the capacity, within rte_hash's limit.
+  uint32_t grownCapacity() const {
+    if (capacity_ > RTE_HASH_ENTRIES_MAX / 2)
+      fatal("a flow table is full at " + std::to_string(capacity_) + " entries");
+    return capacity_ * 2;
+  }
+
+private:
+  rte_hash *h_ = nullptr;
+  uint32_t capacity_ = 0;
+};
+
+/// The links of an entry in an intrusive LRU list of array indices.
+struct Links {
+  uint32_t prev = kNil, next = kNil;
+};
+/// An LRU list over the entries of \p slots (each with a `links` member): front = least recent.
+struct LruList {
+  uint32_t head = kNil, tail = kNil;
+  template <typename S> void pushBack(std::vector<S> &slots, uint32_t i) {
+    slots[i].links = {tail, kNil};
+    if (tail != kNil) slots[tail].links.next = i;
+    else head = i;
+    tail = i;
+  }
+  template <typename S> void unlink(std::vector<S> &slots, uint32_t i) {
+    Links l = slots[i].links;
+    if (l.prev != kNil) slots[l.prev].links.next = l.next;
+    else head = l.next;
+    if (l.next != kNil) slots[l.next].links.prev = l.prev;
+    else tail = l.prev;
+  }
+  template <typename S> void moveToBack(std::vector<S> &slots, uint32_t i) {
+    if (i == tail) return;
+    unlink(slots, i);
+    pushBack(slots, i);
+  }
+};
+
+/// IdleTable (StateImpl.h) on an rte_hash: entries by key position, in last-use order.
+template <typename Key, typename Value> class IdleFlowTable {
+public:
+  struct Slot {
+    Key key;
+    hash_sig_t sig;
+    Links links;
+    uint64_t lastUsed;
+    Value value;
+  };
+
+  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) {
+    timeoutNs_ = timeoutNs;
+    if (!table_.create(entries, sizeof(Key), err)) return false;
+    slots_.resize(entries);
+    return true;
+  }
+  hash_sig_t hash(const Key &k) const { return keyHash(k); }
+
+  /// Removes every entry with now - lastUsed >= timeout, calling \p onExpire(slot) first.
+  template <typename F> void expire(uint64_t now, F onExpire) {
+    while (lru_.head != kNil && now - slots_[lru_.head].lastUsed >= timeoutNs_) {
+      onExpire(slots_[lru_.head]);
+      erase(lru_.head);
+    }
+  }
+  /// The position of \p k's live entry, or -1.
+  int32_t find(const Key &k, hash_sig_t sig) const {
+    int32_t pos = rte_hash_lookup_with_hash(table_.get(), &k, sig);
+    return pos >= 0 ? pos : -1;
+  }
+  Slot &at(uint32_t pos) { return slots_[pos]; }
+  void touch(uint32_t pos, uint64_t now) {
+    lru_.moveToBack(slots_, pos);
+    slots_[pos].lastUsed = now;
+  }
+  /// Adds an entry for a key that has none (growing the table when it is full).
+  uint32_t insert(const Key &k, hash_sig_t sig, const Value &v, uint64_t now) {
+    int32_t pos = rte_hash_add_key_with_hash(table_.get(), &k, sig);
+    if (pos == -ENOSPC) {
+      grow();
+      pos = rte_hash_add_key_with_hash(table_.get(), &k, sig);
+    }
+    if (pos < 0) fatal(std::string("rte_hash_add_key_with_hash: ") + rte_strerror(-pos));
+    Slot &s = slots_[pos];
+    s.key = k;
+    s.sig = sig;
+    s.lastUsed = now;
+    s.value = v;
+    lru_.pushBack(slots_, uint32_t(pos));
+    ++size_;
+    return uint32_t(pos);
+  }
+  void erase(uint32_t pos) {
+    Slot &s = slots_[pos];
+    int32_t rc = rte_hash_del_key_with_hash(table_.get(), &s.key, s.sig);
+    if (rc != int32_t(pos)) fatal("rte_hash_del_key_with_hash: the flow table lost a key");
+    lru_.unlink(slots_, pos);
+    --size_;
+  }
+  size_t size() const { return size_; }
+
+private:
+  /// A table twice as large with the same entries, in the same order.
+  void grow() {
+    HashTable bigger = HashTable::mustCreate(table_.grownCapacity(), sizeof(Key));
+    std::vector<Slot> slots(bigger.capacity());
+    LruList lru;
+    for (uint32_t i = lru_.head; i != kNil; i = slots_[i].links.next) {
+      int32_t pos = rte_hash_add_key_with_hash(bigger.get(), &slots_[i].key, slots_[i].sig);
+      if (pos < 0) fatal(std::string("growing a flow table: ") + rte_strerror(-pos));
+      slots[pos] = slots_[i];
+      lru.pushBack(slots, uint32_t(pos));
+    }
+    table_ = std::move(bigger);
+    slots_ = std::move(slots);
+    lru_ = lru;
+  }
+
+  uint64_t timeoutNs_ = 0;
+  HashTable table_;
+  std::vector<Slot> slots_;
+  LruList lru_;
+  size_t size_ = 0;
+};
+
+// ---- Napt -------------------------------------------------------------------------------------
+
+class NaptFlowState final : public ElementState {
+public:
+  explicit NaptFlowState(const ir::Napt &e)
+      : address_(e.address), portLo_(e.portLo), rangeSize_(uint32_t(e.portHi) - e.portLo + 1),
+        timeoutNs_(uint64_t(e.timeoutSec) * kNsPerSec),
+        addrA_(e.field == FieldId::IpSrc ? FieldId::IpSrc : FieldId::IpDst),
+        portA_(e.field == FieldId::IpSrc ? FieldId::TpSrc : FieldId::TpDst),
+        addrB_(e.field == FieldId::IpSrc ? FieldId::IpDst : FieldId::IpSrc),
+        portB_(e.field == FieldId::IpSrc ? FieldId::TpDst : FieldId::TpSrc), srcNat_(e.field == FieldId::IpSrc),
+        map_(rangeSize_), used_((rangeSize_ + 63) / 64, 0) {}
+
+  bool init(std::string &err) { return table_.create(std::max<uint32_t>(rangeSize_, 8), sizeof(FlowKey), err); }
+
+  Result process(pkt::Packet &p) override {
+    ++in_;
+    const pkt::Layout &l = p.layout();
+    if (!l.ipv4) return {};
+    uint64_t now = clock_.advance(p.timestampNs);
+    expire(now);
+    if (!l.tcp && !l.udp) {
+      p.set(addrA_, address_);
+      ++translated_;
+      return {};
+    }
+    if (translateBack(p, now)) {
+      ++returned_;
+      return {};
+    }
+    FlowKey k = FlowKey::of(Tuple::of(p));
+    hash_sig_t sig = keyHash(k);
+    void *data;
+    uint32_t off;
+    if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
+      off = uint32_t(uintptr_t(data));
+      touch(off, now);
+    } else {
+      if (live_ == rangeSize_) {
+        ++dropped_;
+        return {.drop = true};
+      }
+      off = takeFreePort();
+      int rc = rte_hash_add_key_with_hash_data(table_.get(), &k, sig, reinterpret_cast<void *>(uintptr_t(off)));
+      if (rc < 0) fatal(std::string("NAPT: rte_hash_add_key_with_hash_data: ") + rte_strerror(-rc));
+      Mapping &m = map_[off];
+      m.key = k;
+      m.sig = sig;
+      m.lastUsed = now;
+      lru_.pushBack(map_, off);
+      used_[off >> 6] |= uint64_t(1) << (off & 63);
+      ++live_;
+      ++allocated_;
+    }
+    p.set(addrA_, address_);
+    p.set(portA_, portLo_ + off);
+    ++translated_;
+    return {};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"in", in_},       {"translated", translated_}, {"returned", returned_},
+            {"dropped", dropped_}, {"mappings", live_},       {"allocated", allocated_}};
+  }
+
+private:
+  /// The mapping that owns port portLo + i (live when bit i of used_ is set).
+  struct Mapping {
+    FlowKey key; ///< the forward 5-tuple
+    hash_sig_t sig;
+    Links links;
+    uint64_t lastUsed;
+  };
+
+  bool live(uint32_t off) const { return used_[off >> 6] >> (off & 63) & 1; }
+
+  void touch(uint32_t off, uint64_t now) {
+    lru_.moveToBack(map_, off);
+    map_[off].lastUsed = now;
+  }
+
+  void expire(uint64_t now) {
+    while (lru_.head != kNil && now - map_[lru_.head].lastUsed >= timeoutNs_) {
+      uint32_t off = lru_.head;
+      Mapping &m = map_[off];
+      if (rte_hash_del_key_with_hash(table_.get(), &m.key, m.sig) < 0) fatal("NAPT: the flow table lost a mapping");
+      lru_.unlink(map_, off);
+      used_[off >> 6] &= ~(uint64_t(1) << (off & 63));
+      --live_;
+    }
+  }
+
+  /// Rule 1 of State.h (Napt): return traffic of a live mapping is translated back.
+  bool translateBack(pkt::Packet &p, uint64_t now) {
+    uint64_t port = p.get(portB_);
+    if (p.get(addrB_) != address_ || port < portLo_ || port - portLo_ >= rangeSize_) return false;
+    uint32_t off = uint32_t(port - portLo_);
+    if (!live(off)) return false;
+    const FlowKey &o = map_[off].key;
+    uint32_t origAddrA = srcNat_ ? o.src : o.dst, origAddrB = srcNat_ ? o.dst : o.src;
+    uint16_t origPortA = srcNat_ ? o.sport : o.dport, origPortB = srcNat_ ? o.dport : o.sport;
+    if (p.get(FieldId::IpProto) != o.proto || p.get(addrA_) != origAddrB || p.get(portA_) != origPortB) return false;
+    p.set(addrB_, origAddrA);
+    p.set(portB_, origPortA);
+    touch(off, now);
+    return true;
+  }
+
+  /// The first free port at or after the cursor (one exists: the caller checked), by words of
+  /// the in-use bitmap.
+  uint32_t takeFreePort() {
+    uint32_t i = cursor_;
+    const uint32_t lastWord = (rangeSize_ - 1) >> 6;
+    const uint64_t lastMask = (rangeSize_ & 63) ? (uint64_t(1) << (rangeSize_ & 63)) - 1 : ~uint64_t(0);
+    for (;;) {
+      uint32_t w = i >> 6;
+      uint64_t free = ~used_[w] & (~uint64_t(0) << (i & 63));
+      if (w == lastWord) free &= lastMask;
+      if (free) {
+        uint32_t off = (w << 6) + uint32_t(__builtin_ctzll(free));
+        cursor_ = off + 1 == rangeSize_ ? 0 : off + 1;
+        return off;
+      }
+      i = w == lastWord ? 0 : (w + 1) << 6;
+    }
+  }
+
+  uint32_t address_;
+  uint32_t portLo_, rangeSize_;
+  uint64_t timeoutNs_;
+  FieldId addrA_, portA_, addrB_, portB_;
+  bool srcNat_;
+  HashTable table_;
+  std::vector<Mapping> map_;   ///< by port offset
+  std::vector<uint64_t> used_; ///< bit i: port portLo + i belongs to a live mapping
+  LruList lru_;
+  uint32_t live_ = 0;
+  uint32_t cursor_ = 0; ///< port offset
+  Clock clock_;
+  uint64_t in_ = 0, translated_ = 0, returned_ = 0, dropped_ = 0, allocated_ = 0;
+};
+
+// ---- Balance ----------------------------------------------------------------------------------
+
+class BalanceFlowState final : public ElementState {
+public:
+  BalanceFlowState(const ir::Balance &e, std::vector<std::string> labels)
+      : field_(e.field), hashPolicy_(e.policy == ir::Balance::Hash), backends_(e.backends),
+        labels_(std::move(labels)), perBackend_(e.backends.size()) {}
+
+  bool init(uint32_t entries, std::string &err) { return table_.create(entries, sizeof(FlowKey), err); }
+
+  Result process(pkt::Packet &p) override {
+    ++in_;
+    FlowKey k = FlowKey::of(Tuple::of(p));
+    hash_sig_t sig = keyHash(k);
+    void *data;
+    uint32_t b;
+    if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
+      b = uint32_t(uintptr_t(data));
+    } else {
+      size_t n = backends_.size();
+      b = uint32_t(hashPolicy_ ? size_t(state::flowHash(p) % n) : size_t(nextRR_++ % n));
+      add(k, sig, b);
+      ++flows_;
+    }
+    ++perBackend_[b];
+    p.set(field_, backends_[b]);
+    return {};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    std::vector<std::pair<std::string, uint64_t>> c = {{"in", in_}, {"flows", flows_}};
+    for (size_t i = 0; i < backends_.size(); ++i) c.push_back({labels_[i], perBackend_[i]});
+    return c;
+  }
+
+private:
+  void add(const FlowKey &k, hash_sig_t sig, uint32_t b) {
+    void *data = reinterpret_cast<void *>(uintptr_t(b));
+    int rc = rte_hash_add_key_with_hash_data(table_.get(), &k, sig, data);
+    if (rc == -ENOSPC) {
+      grow();
+      rc = rte_hash_add_key_with_hash_data(table_.get(), &k, sig, data);
+    }
+    if (rc < 0) fatal(std::string("balance: rte_hash_add_key_with_hash_data: ") + rte_strerror(-rc));
+  }
+  /// A table twice as large with every flow and its backend.
+  void grow() {
+    HashTable bigger = HashTable::mustCreate(table_.grownCapacity(), sizeof(FlowKey));
+    const void *key;
+    void *data;
+    uint32_t next = 0;
+    while (rte_hash_iterate(table_.get(), &key, &data, &next) >= 0) {
+      int rc = rte_hash_add_key_with_hash_data(bigger.get(), key, bigger.hash(key), data);
+      if (rc < 0) fatal(std::string("growing a balance table: ") + rte_strerror(-rc));
+    }
+    table_ = std::move(bigger);
+  }
+
+  FieldId field_;
+  bool hashPolicy_;
+  std::vector<uint64_t> backends_;
+  std::vector<std::string> labels_; ///< "backend[i]=VALUE", as the reference names them
+  HashTable table_;
+  uint64_t nextRR_ = 0, in_ = 0, flows_ = 0;
+  std::vector<uint64_t> perBackend_;
+};
+
+// ---- Monitor ----------------------------------------------------------------------------------
+
+template <size_t W> class MonitorFlowState final : public ElementState {
+public:
+  explicit MonitorFlowState(std::vector<FieldId> key) : key_(std::move(key)) {}
+  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) { return flows_.init(entries, timeoutNs, err); }
+
+  Result process(pkt::Packet &p) override {
+    ++in_;
+    uint64_t now = clock_.advance(p.timestampNs);
+    flows_.expire(now, [&](auto &) { ++expired_; });
+    Key k = Key::of(state::packKey(key_, p));
+    hash_sig_t sig = flows_.hash(k);
+    int32_t pos = flows_.find(k, sig);
+    if (pos >= 0) flows_.touch(uint32_t(pos), now);
+    else pos = int32_t(flows_.insert(k, sig, Record{}, now));
+    Record &r = flows_.at(uint32_t(pos)).value;
+    ++r.packets;
+    r.bytes += p.wireLen;
+    bytes_ += p.wireLen;
+    return {};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"in", in_}, {"flows", flows_.size()}, {"expired", expired_}, {"packets", in_}, {"bytes", bytes_}};
+  }
+
+private:
+  using Key = WordsKey<W>;
+  struct Record {
+    uint64_t packets = 0, bytes = 0;
+  };
+  std::vector<FieldId> key_;
+  Clock clock_;
+  IdleFlowTable<Key, Record> flows_;
+  uint64_t in_ = 0, expired_ = 0, bytes_ = 0;
+};
+
+// ---- Conntrack --------------------------------------------------------------------------------
+
+class ConntrackFlowState final : public ElementState {
+public:
+  explicit ConntrackFlowState(const ir::Conntrack &e) : strict_(e.strict) {}
+  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) { return conns_.init(entries, timeoutNs, err); }
+
+  Result process(pkt::Packet &p) override {
+    ++in_;
+    uint64_t now = clock_.advance(p.timestampNs);
+    conns_.expire(now, [](auto &) {});
+    bool pass = decide(p, now);
+    ++(pass ? passed_ : dropped_);
+    return {.drop = !pass};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"in", in_}, {"passed", passed_}, {"dropped", dropped_}, {"connections", conns_.size()}};
+  }
+
+private:
+  static constexpr uint64_t kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+  struct None {};
+
+  /// The 5-tuple with the endpoints (address, port) in ascending order.
+  static FlowKey canonical(const pkt::Packet &p) {
+    Tuple t = Tuple::of(p);
+    if (std::make_pair(t.dst, t.dport) < std::make_pair(t.src, t.sport)) {
+      std::swap(t.src, t.dst);
+      std::swap(t.sport, t.dport);
+    }
+    return FlowKey::of(t);
+  }
+
+  bool decide(const pkt::Packet &p, uint64_t now) {
+    const pkt::Layout &l = p.layout();
+    uint64_t proto = p.get(FieldId::IpProto);
+    if (l.ipv4 && proto == 6) {
+      if (!l.tcp) return false;
+      uint64_t flags = p.get(FieldId::TcpFlags);
+      FlowKey k = canonical(p);
+      hash_sig_t sig = conns_.hash(k);
+      int32_t c = conns_.find(k, sig);
+      if (flags & kRst) {
+        if (c < 0) return false;
+        conns_.erase(uint32_t(c));
+        return true;
+      }
+      if ((flags & kSyn) && !(flags & kAck)) {
+        if (c >= 0) conns_.touch(uint32_t(c), now);
+        else conns_.insert(k, sig, None{}, now);
+        return true;
+      }
+      if (c < 0) return false;
+      conns_.touch(uint32_t(c), now);
+      return true;
+    }
+    if (!strict_) return true;
+    if (!l.ipv4 || proto != 17) return false;
+    FlowKey k = canonical(p);
+    hash_sig_t sig = conns_.hash(k);
+    int32_t c = conns_.find(k, sig);
+    if (c >= 0) conns_.touch(uint32_t(c), now);
+    else conns_.insert(k, sig, None{}, now);
+    return true;
+  }
+
+  bool strict_;
+  Clock clock_;
+  IdleFlowTable<FlowKey, None> conns_;
+  uint64_t in_ = 0, passed_ = 0, dropped_ = 0;
+};
+
+// ---- RateLimit --------------------------------------------------------------------------------
+
+/// W == 0: the key is empty, one bucket for every packet (no table).
+template <size_t W> class RateLimitFlowState final : public ElementState {
+public:
+  explicit RateLimitFlowState(const ir::RateLimit &e)
+      : key_(e.key), packets_(e.packets), rate_(e.rate),
+        capacity_(u128(e.packets ? e.burst : 8 * e.burst) * kNsPerSec) {}
+
+  bool init([[maybe_unused]] uint32_t entries, std::string &err) {
+    if constexpr (W == 0) {
+      buckets_.resize(1);
+      return true;
+    } else {
+      if (!table_.create(entries, sizeof(Key), err)) return false;
+      buckets_.resize(entries);
+      return true;
+    }
+  }
+
+  Result process(pkt::Packet &p) override {
+    ++in_;
+    uint64_t now = clock_.advance(p.timestampNs);
+    Bucket *b;
+    if constexpr (W == 0) {
+      b = &buckets_[0];
+      if (!count_) {
+        *b = Bucket{capacity_, now};
+        count_ = 1;
+      } else {
+        refill(*b, now);
+      }
+    } else {
+      Key k = Key::of(state::packKey(key_, p));
+      hash_sig_t sig = keyHash(k);
+      int32_t pos = rte_hash_lookup_with_hash(table_.get(), &k, sig);
+      if (pos >= 0) {
+        b = &buckets_[pos];
+        refill(*b, now);
+      } else {
+        b = &buckets_[add(k, sig)];
+        *b = Bucket{capacity_, now};
+        ++count_;
+      }
+    }
+    u128 cost = (packets_ ? u128(1) : u128(8) * p.wireLen) * kNsPerSec;
+    if (b->tokens < cost) {
+      ++dropped_;
+      return {.drop = true};
+    }
+    b->tokens -= cost;
+    ++passed_;
+    return {};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"in", in_}, {"passed", passed_}, {"dropped", dropped_}, {"buckets", count_}};
+  }
+
+private:
+  using u128 = unsigned __int128;
+  using Key = WordsKey<(W ? W : 2)>;
+  struct Bucket {
+    u128 tokens; ///< nano-units (10^-9 packet or bit)
+    uint64_t last;
+  };
+
+  void refill(Bucket &b, uint64_t now) {
+    b.tokens = std::min(capacity_, b.tokens + u128(rate_) * (now - b.last));
+    b.last = now;
+  }
+  /// Adds \p k (growing the table when it is full); its position.
+  uint32_t add(const Key &k, hash_sig_t sig) {
+    int32_t pos = rte_hash_add_key_with_hash(table_.get(), &k, sig);
+    if (pos == -ENOSPC) {
+      grow();
+      pos = rte_hash_add_key_with_hash(table_.get(), &k, sig);
+    }
+    if (pos < 0) fatal(std::string("ratelimit: rte_hash_add_key_with_hash: ") + rte_strerror(-pos));
+    return uint32_t(pos);
+  }
+  /// A table twice as large with every bucket.
+  void grow() {
+    HashTable bigger = HashTable::mustCreate(table_.grownCapacity(), sizeof(Key));
+    std::vector<Bucket> buckets(bigger.capacity());
+    const void *key;
+    void *data;
+    uint32_t next = 0;
+    int32_t pos;
+    while ((pos = rte_hash_iterate(table_.get(), &key, &data, &next)) >= 0) {
+      int32_t to = rte_hash_add_key_with_hash(bigger.get(), key, bigger.hash(key));
+      if (to < 0) fatal(std::string("growing a ratelimit table: ") + rte_strerror(-to));
+      buckets[to] = buckets_[pos];
+    }
+    table_ = std::move(bigger);
+    buckets_ = std::move(buckets);
+  }
+
+  std::vector<FieldId> key_;
+  bool packets_;
+  uint64_t rate_;
+  u128 capacity_;
+  Clock clock_;
+  HashTable table_;
+  std::vector<Bucket> buckets_; ///< by key position
+  uint64_t count_ = 0, in_ = 0, passed_ = 0, dropped_ = 0;
+};
+
+/// A state built by \p S's constructor and init(\p args...), or nullptr and \p err.
+template <typename S, typename... I>
+std::unique_ptr<ElementState> build(std::unique_ptr<S> s, std::string &err, I... args) {
+  if (!s->init(args..., err)) return nullptr;
+  return s;
+}
+
+/// The words (2, 4 or 6) of the smallest WordsKey holding \p bits; 0 when more than 320 bits.
+size_t keyWords(unsigned bits) {
+  size_t words = (bits + 63) / 64;
+  if (words > 5) return 0;
+  return words <= 2 ? 2 : words <= 4 ? 4 : 6;
+}
+
+std::unique_ptr<ElementState> makeMonitor(const ir::Monitor &e, std::string &err, uint32_t entries) {
+  std::vector<FieldId> key = e.key.empty() ? std::vector<FieldId>{FieldId::IpSrc, FieldId::IpDst, FieldId::IpProto,
+                                                                  FieldId::TpSrc, FieldId::TpDst}
+                                           : e.key;
+  uint64_t timeoutNs = uint64_t(e.timeoutSec) * kNsPerSec;
+  switch (keyWords(keyBits(key))) {
+  case 2: return build(std::make_unique<MonitorFlowState<2>>(key), err, entries, timeoutNs);
+  case 4: return build(std::make_unique<MonitorFlowState<4>>(key), err, entries, timeoutNs);
+  case 6: return build(std::make_unique<MonitorFlowState<6>>(key), err, entries, timeoutNs);
+  default: err = "monitor: the key is longer than 320 bits"; return nullptr;
+  }
+}
+
+std::unique_ptr<ElementState> makeRateLimit(const ir::RateLimit &e, std::string &err, uint32_t entries) {
+  unsigned bits = keyBits(e.key);
+  if (bits == 0) return build(std::make_unique<RateLimitFlowState<0>>(e), err, entries);
+  switch (keyWords(bits)) {
+  case 2: return build(std::make_unique<RateLimitFlowState<2>>(e), err, entries);
+  case 4: return build(std::make_unique<RateLimitFlowState<4>>(e), err, entries);
+  case 6: return build(std::make_unique<RateLimitFlowState<6>>(e), err, entries);
+  default: err = "ratelimit: the key is longer than 320 bits"; return nullptr;
+  }
+}
+
+} // namespace
+
+std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &err, uint32_t initialEntries) {
+  err.clear();
+  uint32_t entries = std::clamp<uint32_t>(initialEntries, 8, RTE_HASH_ENTRIES_MAX / 2);
+  switch (e.kind) {
+  case ir::ElementKind::Napt: {
+    const auto &n = static_cast<const ir::Napt &>(e);
+    if (n.portHi < n.portLo) {
+      err = "napt: empty port range " + std::to_string(n.portLo) + "-" + std::to_string(n.portHi);
+      return nullptr;
+    }
+    auto s = std::make_unique<NaptFlowState>(n);
+    if (!s->init(err)) return nullptr;
+    return s;
+  }
+  case ir::ElementKind::Balance: {
+    const auto &b = static_cast<const ir::Balance &>(e);
+    if (b.backends.empty()) {
+      err = "balance: no backends";
+      return nullptr;
+    }
+    // The counter names ("backend[i]=VALUE", VALUE written as the language writes the field's
+    // values) are the reference's own: one definition.
+    auto ref = ElementState::create(e, err);
+    if (!ref) return nullptr;
+    std::vector<std::string> labels;
+    for (auto &[name, v] : ref->counters())
+      if (name.rfind("backend[", 0) == 0) labels.push_back(name);
+    if (labels.size() != b.backends.size()) {
+      err = "balance: unexpected counters of the reference state";
+      return nullptr;
+    }
+    return build(std::make_unique<BalanceFlowState>(b, std::move(labels)), err, entries);
+  }
+  case ir::ElementKind::Monitor: return makeMonitor(static_cast<const ir::Monitor &>(e), err, entries);
+  case ir::ElementKind::Conntrack: {
+    const auto &c = static_cast<const ir::Conntrack &>(e);
+    return build(std::make_unique<ConntrackFlowState>(c), err, entries, uint64_t(c.timeoutSec) * kNsPerSec);
+  }
+  case ir::ElementKind::RateLimit: return makeRateLimit(static_cast<const ir::RateLimit &>(e), err, entries);
+  case ir::ElementKind::Dpi: return nullptr;
+  default:
+    err = "not a stateful element";
+    return nullptr;
+  }
+}
+
+} // namespace metron::dp
