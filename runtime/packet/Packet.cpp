@@ -174,23 +174,19 @@ Packet &Packet::operator=(Packet &&o) noexcept {
 
 void Packet::assign(const uint8_t *data, size_t len, uint32_t wire, uint64_t ts, uint16_t inPort) {
   own_.assign(data, data + len);
-  data_ = own_.data();
-  len_ = uint32_t(len);
-  headroom_ = 0;
-  view_ = false;
-  fields_ = {};
-  layout_ = {};
-  timestampNs = ts;
-  wireLen = wire;
-  setInPort(inPort);
-  parse();
+  start(own_.data(), uint32_t(len), 0, false, wire, ts, inPort);
 }
 
 void Packet::attach(uint8_t *data, uint32_t len, uint32_t headroom, uint32_t wire, uint64_t ts, uint16_t inPort) {
+  start(data, len, headroom, true, wire, ts, inPort);
+}
+
+void Packet::start(uint8_t *data, uint32_t len, uint32_t headroom, bool view, uint32_t wire, uint64_t ts,
+                   uint16_t inPort) {
   data_ = data;
   len_ = len;
   headroom_ = headroom;
-  view_ = true;
+  view_ = view;
   fields_ = {};
   layout_ = {};
   timestampNs = ts;

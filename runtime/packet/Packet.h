@@ -124,6 +124,8 @@ private:
   void parse();
   void pushVlanTag();
   void own(); ///< a view becomes a packet that owns a copy of its frame
+  /// A new packet in \p data (own_.data() or attached memory): the metadata, then parse().
+  void start(uint8_t *data, uint32_t len, uint32_t headroom, bool view, uint32_t wire, uint64_t ts, uint16_t inPort);
   uint8_t *data_ = nullptr; ///< the frame: own_.data(), or the attached memory
   uint32_t len_ = 0;
   uint32_t headroom_ = 0; ///< attached: usable bytes before data_
