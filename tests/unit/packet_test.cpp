@@ -810,6 +810,44 @@ TEST(PacketSet, AWrongChecksumStaysWrongByTheSameAmount) {
   }
 }
 
+TEST(PacketSet, AddressWritesFollowRfc1624WordByWord) {
+  // An address write updates the IPv4 header checksum and the TCP/UDP one by RFC 1624 eqn. 3
+  // over the address's two 16-bit words, whatever the stored checksum (0x0000 and 0xffff
+  // included) and the values (equal, all zeros, all ones): the oracle folds with a loop, word
+  // by word, as the RFC writes it.
+  auto fold = [](uint64_t x) {
+    while (x >> 16) x = (x & 0xffff) + (x >> 16);
+    return uint16_t(x);
+  };
+  auto eqn3 = [&](uint16_t hc, uint32_t from, uint32_t to) {
+    uint64_t x = uint16_t(~hc);
+    x += uint16_t(~(from >> 16)) + uint64_t(to >> 16);
+    x += uint16_t(~from) + uint64_t(to & 0xffff);
+    return uint16_t(~fold(x));
+  };
+  std::mt19937_64 rng(17);
+  const uint32_t edges[] = {0, 0xffffffff, 0x0000ffff, 0xffff0000, 0x00010001};
+  const uint16_t checks[] = {0x0000, 0xffff, 0x0001, 0xfffe};
+  for (int i = 0; i < 20000; ++i) {
+    Spec s;
+    s.proto = rng() % 2 ? 6 : 17;
+    Bytes b = build(s);
+    const size_t l4c = s.proto == 6 ? 50 : 40;
+    set16(b, 24, rng() % 4 ? uint16_t(rng()) : checks[rng() % 4]);
+    set16(b, l4c, rng() % 4 ? uint16_t(rng()) : checks[rng() % 4]);
+    const bool src = rng() % 2;
+    const uint32_t from = src ? s.ipSrc : s.ipDst;
+    const uint32_t to = rng() % 4 == 0 ? from : rng() % 3 ? uint32_t(rng()) : edges[rng() % 5];
+    Packet p = packetOf(b);
+    p.set(src ? FieldId::IpSrc : FieldId::IpDst, to);
+    std::string ctx = "frame " + hex(b) + " to " + std::to_string(to);
+    ASSERT_EQ(get16(p.frame(), 24), eqn3(get16(b, 24), from, to)) << ctx;
+    uint16_t l4 = get16(b, l4c), want = eqn3(l4, from, to);
+    if (s.proto == 17) want = l4 == 0 ? 0 : want == 0 ? 0xffff : want; // RFC 768
+    ASSERT_EQ(get16(p.frame(), l4c), want) << ctx;
+  }
+}
+
 TEST(PacketChecksums, EachWrongChecksumIsNamed) {
   auto why = [](Bytes b, size_t at, uint16_t v) {
     set16(b, at, v);
