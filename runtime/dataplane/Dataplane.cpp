@@ -64,6 +64,7 @@ using namespace metron;
 namespace {
 
 constexpr unsigned kBurst = 32;
+static_assert(kBurst <= dp::kMaxRunBurst, "a worker burst goes to dp::runBurst whole");
 constexpr unsigned kRingSize = 1024;
 
 volatile std::sig_atomic_t gSignal = 0;
@@ -406,24 +407,33 @@ bool storePacket(rte_mbuf *m, const pkt::Packet &p) {
   return writeFrame(m, p.data(), p.size());
 }
 
-/// Runs one packet through core \p c's entry point; false: dropped (the mbuf is freed).
-bool processOne(mtr_core *c, rte_mbuf *m, std::vector<uint8_t> &scratch) {
-  int32_t inPort = R.chainPortOfDpdk[m->port];
-  const uint32_t wire = !R.hardware && meta(m).fromCapture ? meta(m).wireLen : m->pkt_len;
-  if (!loadPacket(c->packet, m, scratch, wire, timestampOf(m), uint16_t(inPort < 0 ? 0 : inPort))) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
-  uint32_t tag = (m->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? m->hash.fdir.hi : MTR_UNTAGGED;
-  int32_t egress = c->run(tag);
-  if (egress < 0 || size_t(egress) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(egress)] < 0 ||
-      !storePacket(m, c->packet)) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
-  m->port = uint16_t(R.dpdkOfChainPort[size_t(egress)]);
-  m->ol_flags &= ~RTE_MBUF_F_RX_FDIR_ID;
-  return true;
+/// Runs the burst in[0..n) through core \p c (dispatch by tag; table 0 classified for the
+/// untagged packets of the burst at once: dp::runBurst); the mbufs to send go to out[], the
+/// others are freed. The number sent.
+unsigned processBurst(mtr_core *c, rte_mbuf **in, unsigned n, rte_mbuf **out, pkt::Packet *slots,
+                      std::vector<uint8_t> &scratch) {
+  uint32_t tags[kBurst];
+  for (unsigned i = 0; i < n; ++i) tags[i] = (in[i]->ol_flags & RTE_MBUF_F_RX_FDIR_ID) ? in[i]->hash.fdir.hi : MTR_UNTAGGED;
+  unsigned nout = 0;
+  auto load = [&](uint32_t i, pkt::Packet &p) {
+    rte_mbuf *mb = in[i];
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(in[i + 1], void *));
+    const int32_t inPort = R.chainPortOfDpdk[mb->port];
+    const uint32_t wire = !R.hardware && meta(mb).fromCapture ? meta(mb).wireLen : mb->pkt_len;
+    return loadPacket(p, mb, scratch, wire, timestampOf(mb), uint16_t(inPort < 0 ? 0 : inPort));
+  };
+  auto done = [&](uint32_t i, pkt::Packet *p, int32_t e) {
+    rte_mbuf *mb = in[i];
+    if (!p || e < 0 || size_t(e) >= R.dpdkOfChainPort.size() || R.dpdkOfChainPort[size_t(e)] < 0 || !storePacket(mb, *p)) {
+      rte_pktmbuf_free(mb);
+      return;
+    }
+    mb->port = uint16_t(R.dpdkOfChainPort[size_t(e)]);
+    mb->ol_flags &= ~RTE_MBUF_F_RX_FDIR_ID;
+    out[nout++] = mb;
+  };
+  dp::runBurst(*c, n, tags, slots, load, done);
+  return nout;
 }
 
 /// A worker: l3fwd's loop, from the worker's ring (NIC model) or its rx queues (hardware).
@@ -432,6 +442,7 @@ int workerMain(void *arg) {
   dp::WorkerCounters &k = *c->counters;
   rte_mbuf *in[kBurst], *out[kBurst];
   std::vector<uint8_t> scratch;
+  std::vector<pkt::Packet> slots(dp::kMaxRunBurst);
   uint64_t useful = 0, useless = 0, packets = 0, dropped = 0, emitted = 0, polls = 0;
   while (!R.stop.load(std::memory_order_relaxed)) {
     uint64_t t0 = rte_rdtsc();
@@ -451,12 +462,8 @@ int workerMain(void *arg) {
       k.polls.store(polls, std::memory_order_relaxed);
       continue;
     }
-    unsigned nout = 0;
-    for (unsigned i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(in[i + 1], void *));
-      if (processOne(c, in[i], scratch)) out[nout++] = in[i];
-      else ++dropped;
-    }
+    const unsigned nout = processBurst(c, in, n, out, slots.data(), scratch);
+    dropped += n - nout;
     packets += n;
     emitted += nout;
     if (R.hardware) {

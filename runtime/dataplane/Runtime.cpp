@@ -56,6 +56,15 @@ std::unique_ptr<ProgramRuntime> ProgramRuntime::create(const mtr_program &p, std
 
 ProgramRuntime::~ProgramRuntime() = default;
 
+void ClassTable::lookupBurst(const uint64_t *const *fields, uint32_t n, int32_t *out) const {
+  if (acl) return acl->lookupBurst(fields, n, out);
+  for (uint32_t i = 0; i < n; ++i) out[i] = lpm->lookup(fields[i]);
+}
+
+void lookupTable0Burst(const mtr_core &c, const uint64_t *const *fields, uint32_t n, int32_t *out) {
+  (*c.acl)[size_t(c.table0)].lookupBurst(fields, n, out);
+}
+
 std::string ClassTable::describe() const {
   std::string s = "table " + std::to_string(table) + ": ";
   if (lpm)
@@ -75,6 +84,8 @@ std::unique_ptr<mtr_core> ProgramRuntime::makeCore(uint32_t k, std::string &err)
   c->id = k;
   c->entry = p_.entries[k];
   c->acl = &acl_;
+  for (size_t i = 0; i < acl_.size(); ++i)
+    if (acl_[i].table == 0) c->table0 = int32_t(i);
   c->classCounts.assign(p_.classes, 0);
   // Each core has its own state for every stateful element; a NAPT uses the part of its port
   // range the compiler gave this core (the NIC's mirrored rules send return traffic there).
@@ -114,6 +125,9 @@ uint32_t mtr_stateful(struct mtr_core *c, uint32_t slot, struct mtr_packet *p) {
   state::Result r = c->states[slot]->process(*reinterpret_cast<pkt::Packet *>(p));
   return (r.drop ? MTR_ST_DROP : 0u) | (r.matched ? MTR_ST_MATCHED : 0u);
 }
-int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) { return (*c->acl)[index].lookup(fields); }
+int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) {
+  if (fields == c->presetFields && int32_t(index) == c->table0) return c->presetClass; // runBurst
+  return (*c->acl)[index].lookup(fields);
+}
 const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
 }
