@@ -24,9 +24,10 @@
 ///
 ///   forward     attach (parse) and send: the plain L2 forward baseline;
 ///   reference   attach + interp::Interpreter::process: the chain NF by NF, as written;
-///   dispatcher  E2-style: attach + metron_program.classify0 (table 0's classifier) → class →
-///               group → its tag, a hand-off through an rte_ring per burst of 32, then the
-///               worker's attach + run(tag) (one thread plays both: cycles are their sum);
+///   dispatcher  E2-style: attach + metron_program.classify0 (table 0's classifier; a large
+///               table once per burst of 32) → class → group → its tag, a hand-off through an
+///               rte_ring per burst, then the worker's attach + run(tag) (one thread plays
+///               both: cycles are their sum);
 ///   tagged      the NIC's rte_flow rules (dp::NicModel) applied to every packet before the
 ///               loop, as the NIC delivers them (its header writes, its mark; its drops never
 ///               reach the core), then attach + run(mark), in bursts of 32 (dp::runBurst);
@@ -503,33 +504,52 @@ struct DispatchCtx {
   const DispatchTable &dt;
   mtr_core &dispatcher, &worker;
   rte_ring *ring;
+  std::vector<pkt::Packet> &parsed; ///< the dispatcher's packets of a burst (kBurst)
 };
 
-/// E2: the dispatcher core receives a burst, classifies each packet (table 0, generated code),
-/// tags it with its group and enqueues the burst to the worker's ring; the worker dequeues and
+/// E2: the dispatcher core receives a burst, classifies its packets (table 0, generated code;
+/// a large table 0 once for the burst, dp::lookupTable0Burst, as the runtime's workers do),
+/// tags each with its group and enqueues the burst to the worker's ring; the worker dequeues and
 /// runs the group the tag names.
 __attribute__((always_inline)) inline Result dispatchLoop(Cursor &c, uint64_t n, DispatchCtx &x) {
   const Input &in = c.in;
   Result r;
   Handoff slots[kBurst];
   void *burst[kBurst], *got[kBurst];
+  const Frame *fr[kBurst];
+  uint8_t *bufs[kBurst];
+  uint64_t ts[kBurst];
+  const uint64_t *keys[kBurst];
+  int32_t cls[kBurst];
   const uint32_t nclasses = uint32_t(x.dt.tagOfClass.size());
   const uint64_t t0 = rte_rdtsc();
   c.startTiming(r.segmentBest, t0);
   for (uint64_t k = 0; k < n;) {
+    unsigned rx = 0;
+    for (; rx < kBurst && k < n; ++rx, ++k, c.next(), c.advanced(1)) {
+      fr[rx] = &c.frame();
+      bufs[rx] = c.buf();
+      ts[rx] = fr[rx]->ts + c.base;
+      x.parsed[rx].attach(bufs[rx], fr[rx]->len, kHeadroom, fr[rx]->wire, ts[rx], in.inPort);
+      keys[rx] = x.parsed[rx].fields().data();
+    }
+    const bool burstLookup = x.dispatcher.table0 >= 0 && rx > 1;
+    if (burstLookup) dp::lookupTable0Burst(x.dispatcher, keys, rx, cls);
     unsigned m = 0;
-    for (unsigned j = 0; j < kBurst && k < n; ++j, ++k, c.next(), c.advanced(1)) {
-      const Frame &f = c.frame();
-      uint8_t *buf = c.buf();
-      x.dispatcher.packet.attach(buf, f.len, kHeadroom, f.wire, f.ts + c.base, in.inPort);
-      int32_t cls = x.prog.classify0(&x.dispatcher, x.dispatcher.packet.fields().data());
-      uint32_t tag = cls >= 0 && uint32_t(cls) < nclasses ? x.dt.tagOfClass[uint32_t(cls)] : MTR_UNTAGGED;
+    for (unsigned j = 0; j < rx; ++j) {
+      if (burstLookup) {
+        x.dispatcher.presetFields = keys[j];
+        x.dispatcher.presetClass = cls[j];
+      }
+      const int32_t cl = x.prog.classify0(&x.dispatcher, keys[j]);
+      x.dispatcher.presetFields = nullptr;
+      uint32_t tag = cl >= 0 && uint32_t(cl) < nclasses ? x.dt.tagOfClass[uint32_t(cl)] : MTR_UNTAGGED;
       if (tag == DispatchTable::kDrop) {
         ++r.dropped;
         continue;
       }
       if (tag == MTR_UNTAGGED) ++r.fallback;
-      slots[m] = {&f, buf, f.ts + c.base, tag};
+      slots[m] = {fr[j], bufs[j], ts[j], tag};
       burst[m] = &slots[m];
       ++m;
     }
@@ -832,7 +852,7 @@ int main(int argc, char **argv) {
         rte_ring *ring = rte_ring_create(("bench_disp" + std::to_string(rep)).c_str(), 1024, int(rte_socket_id()),
                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (!ring) die("cannot create a ring: %s", rte_strerror(rte_errno));
-        DispatchCtx x{prog, dt, *dispatcher, *worker, ring};
+        DispatchCtx x{prog, dt, *dispatcher, *worker, ring, burstPackets};
         bench_warm_dispatcher(c, warmup, x);
         gMeasured = true;
         r = bench_loop_dispatcher(c, o.packets, x);
