@@ -410,13 +410,16 @@ private:
 
 namespace {
 
-template <class Body> __attribute__((always_inline)) inline Result timed(Cursor &c, uint64_t n, Body &&body) {
+/// The timed loop: n frames in chunks of at most \p most that never cross a timed segment;
+/// chunk(m, r) handles the next m frames (calling c.next() after each).
+template <class Chunk>
+__attribute__((always_inline)) inline Result timedChunks(Cursor &c, uint64_t n, uint64_t most, Chunk &&chunk) {
   Result r;
   const uint64_t t0 = rte_rdtsc();
   c.startTiming(r.segmentBest, t0);
   for (uint64_t k = 0; k < n;) {
-    const uint32_t m = uint32_t(std::min<uint64_t>(c.left(), n - k));
-    for (uint32_t j = 0; j < m; ++j, c.next()) body(c.frame(), c.buf(), c.base, r);
+    const uint32_t m = uint32_t(std::min<uint64_t>({uint64_t(c.left()), n - k, most}));
+    chunk(m, r);
     k += m;
     c.advanced(m);
   }
@@ -424,6 +427,13 @@ template <class Body> __attribute__((always_inline)) inline Result timed(Cursor 
   r.packets = n;
   r.passPackets = c.in.frames.size();
   return r;
+}
+
+/// The same, frame by frame: body(frame, its buffer, the pass's time base, r).
+template <class Body> __attribute__((always_inline)) inline Result timed(Cursor &c, uint64_t n, Body &&body) {
+  return timedChunks(c, n, UINT64_MAX, [&](uint32_t m, Result &r) {
+    for (uint32_t j = 0; j < m; ++j, c.next()) body(c.frame(), c.buf(), c.base, r);
+  });
 }
 
 __attribute__((always_inline)) inline Result forwardLoop(Cursor &c, uint64_t n, pkt::Packet &p) {
@@ -451,15 +461,11 @@ constexpr unsigned kBurst = 32;
 __attribute__((always_inline)) inline Result coreLoop(Cursor &c, uint64_t n, mtr_core &core, bool useTag,
                                                       std::vector<pkt::Packet> &slots) {
   const Input &in = c.in;
-  Result r;
   const Frame *fr[kBurst];
   uint8_t *buf[kBurst];
   uint64_t base[kBurst];
   uint32_t tags[kBurst];
-  const uint64_t t0 = rte_rdtsc();
-  c.startTiming(r.segmentBest, t0);
-  for (uint64_t k = 0; k < n;) {
-    const uint32_t m = uint32_t(std::min<uint64_t>({uint64_t(c.left()), n - k, uint64_t(kBurst)}));
+  return timedChunks(c, n, kBurst, [&](uint32_t m, Result &r) {
     for (uint32_t j = 0; j < m; ++j, c.next()) {
       fr[j] = &c.frame();
       buf[j] = c.buf();
@@ -476,13 +482,7 @@ __attribute__((always_inline)) inline Result coreLoop(Cursor &c, uint64_t n, mtr
           if (egress < 0) ++r.dropped;
           else emit(*p, r);
         });
-    k += m;
-    c.advanced(m);
-  }
-  r.cycles = rte_rdtsc() - t0;
-  r.packets = n;
-  r.passPackets = c.in.frames.size();
-  return r;
+  });
 }
 
 /// What the dispatcher hands to the worker through the ring (the mbuf, in the runtime).
