@@ -333,8 +333,7 @@ public:
       ++live_;
       ++allocated_;
     }
-    p.set(addrA_, address_);
-    p.set(portA_, portLo_ + off);
+    p.setAddressAndPort(addrA_, address_, portA_, uint16_t(portLo_ + off));
     ++translated_;
     return {};
   }
@@ -381,8 +380,7 @@ private:
     uint32_t origAddrA = srcNat_ ? o.src : o.dst, origAddrB = srcNat_ ? o.dst : o.src;
     uint16_t origPortA = srcNat_ ? o.sport : o.dport, origPortB = srcNat_ ? o.dport : o.sport;
     if (p.get(FieldId::IpProto) != o.proto || p.get(addrA_) != origAddrB || p.get(portA_) != origPortB) return false;
-    p.set(addrB_, origAddrA);
-    p.set(portB_, origPortA);
+    p.setAddressAndPort(addrB_, origAddrA, portB_, origPortA);
     touch(off, now);
     return true;
   }
@@ -446,7 +444,10 @@ public:
       ++flows_;
     }
     ++perBackend_[b];
-    p.set(field_, backends_[b]);
+    if (field_ == FieldId::IpDst || field_ == FieldId::IpSrc)
+      p.setAddress(field_, uint32_t(backends_[b]));
+    else
+      p.set(field_, backends_[b]);
     return {};
   }
 

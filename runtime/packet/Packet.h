@@ -65,6 +65,17 @@ struct Layout {
   bool operator==(const Layout &) const = default;
 };
 
+/// What generated code reads and writes of a packet directly (runtime/dataplane/Abi.h,
+/// mtr_packet_hdr, has the same layout, checked there): the field vector first, so that the
+/// address of the field vector is the address of this block, then where the frame is and
+/// where its headers are.
+struct PacketHeader {
+  std::array<uint64_t, ir::kNumFields> fields{};
+  uint8_t *data = nullptr; ///< the frame: the packet's own storage, or the attached memory
+  uint32_t len = 0;
+  Layout layout;
+};
+
 class Packet {
 public:
   Packet() = default;
@@ -96,17 +107,25 @@ public:
   /// field vector set to exactly \p fields (so tp.src of a proto-0 header keeps its value).
   static Packet fromFields(const std::array<uint64_t, ir::kNumFields> &fields, uint64_t timestampNs = 0);
 
-  uint64_t get(FieldId f) const { return fields_[size_t(f)]; }
+  uint64_t get(FieldId f) const { return h_.fields[size_t(f)]; }
   /// Writes a field (see the file comment); \p v is truncated to the field's width.
   void set(FieldId f, uint64_t v);
-  const std::array<uint64_t, ir::kNumFields> &fields() const { return fields_; }
+  /// set(addr, a) for \p addr ip.src or ip.dst (a balancer's write), without set()'s dispatch.
+  void setAddress(FieldId addr, uint32_t a);
+  /// set(addr, a) then set(port, pt), as a NAPT rewrites a flow's end (\p addr is ip.src or
+  /// ip.dst, \p port tp.src or tp.dst), with one update of the TCP/UDP checksum for both.
+  void setAddressAndPort(FieldId addr, uint32_t a, FieldId port, uint16_t pt);
+  const std::array<uint64_t, ir::kNumFields> &fields() const { return h_.fields; }
+  /// The field vector and where the frame and its headers are, for generated code
+  /// (runtime/dataplane/Abi.h), which writes fields exactly as set() does.
+  PacketHeader &header() { return h_; }
 
   /// The frame of a packet that owns it; for a view (attach()) use data() and size(): a logic
   /// error is thrown.
   const std::vector<uint8_t> &frame() const;
-  const uint8_t *data() const { return data_; }
-  size_t size() const { return len_; }
-  const Layout &layout() const { return layout_; }
+  const uint8_t *data() const { return h_.data; }
+  size_t size() const { return h_.len; }
+  const Layout &layout() const { return h_.layout; }
   /// The payload (see Layout::payload), up to the end of the captured IPv4 datagram (so
   /// Ethernet padding is not payload) or, for non-IPv4 frames, the end of the frame; nullptr and
   /// 0 when there is none.
@@ -117,8 +136,8 @@ public:
   /// Length of the packet on the wire (pcap orig_len, grown by a VLAN push); frame().size()
   /// may be shorter when the capture was cut by a snap length.
   uint32_t wireLen = 0;
-  uint16_t inPort() const { return uint16_t(fields_[size_t(FieldId::InPort)]); }
-  void setInPort(uint16_t p) { fields_[size_t(FieldId::InPort)] = p; }
+  uint16_t inPort() const { return uint16_t(h_.fields[size_t(FieldId::InPort)]); }
+  void setInPort(uint16_t p) { h_.fields[size_t(FieldId::InPort)] = p; }
 
 private:
   void parse();
@@ -126,13 +145,10 @@ private:
   void own(); ///< a view becomes a packet that owns a copy of its frame
   /// A new packet in \p data (own_.data() or attached memory): the metadata, then parse().
   void start(uint8_t *data, uint32_t len, uint32_t headroom, bool view, uint32_t wire, uint64_t ts, uint16_t inPort);
-  uint8_t *data_ = nullptr; ///< the frame: own_.data(), or the attached memory
-  uint32_t len_ = 0;
+  PacketHeader h_;
   uint32_t headroom_ = 0; ///< attached: usable bytes before data_
   bool view_ = false;
   std::vector<uint8_t> own_;
-  std::array<uint64_t, ir::kNumFields> fields_{};
-  Layout layout_;
 };
 
 /// Recomputes every checksum of the frame from scratch and says whether the ones present are

@@ -848,6 +848,39 @@ TEST(PacketSet, AddressWritesFollowRfc1624WordByWord) {
   }
 }
 
+TEST(PacketSet, AddressAndPortInOneUpdateEqualsTwoWrites) {
+  // setAddressAndPort (a NAPT's rewrite) against set(addr) then set(port), on every kind of
+  // frame, damaged or cut, with edge checksums (0, 0xffff) and edge values: same bytes, fields
+  // and layout.
+  std::mt19937_64 rng(29);
+  std::vector<Kind> kinds = frameKinds();
+  const uint16_t checks[] = {0x0000, 0xffff, 0x0001, 0xfffe};
+  const uint32_t edges[] = {0, 0xffffffff, 0x0000ffff, 0xffff0000};
+  uint64_t l4Frames = 0;
+  for (int i = 0; i < 20000; ++i) {
+    Bytes b = build(kinds[rng() % kinds.size()].spec);
+    Packet parsed = packetOf(b);
+    if (parsed.layout().ipv4 && rng() % 2) set16(b, parsed.layout().l3 + 10, checks[rng() % 4]);
+    if (parsed.layout().tcp && rng() % 2) set16(b, parsed.layout().l4 + 16, checks[rng() % 4]);
+    if (parsed.layout().udp && rng() % 2) set16(b, parsed.layout().l4 + 6, checks[rng() % 4]);
+    if (rng() % 4 == 0) b[rng() % b.size()] = uint8_t(rng());
+    if (rng() % 6 == 0) b.resize(rng() % (b.size() + 1));
+    const FieldId addr = rng() % 2 ? FieldId::IpSrc : FieldId::IpDst;
+    const FieldId port = rng() % 2 ? FieldId::TpSrc : FieldId::TpDst;
+    const uint32_t a = rng() % 4 ? uint32_t(rng()) : edges[rng() % 4];
+    const uint16_t pt = rng() % 4 ? uint16_t(rng()) : uint16_t(edges[rng() % 4]);
+    Packet want = packetOf(b), got = packetOf(b);
+    want.set(addr, a);
+    want.set(port, pt);
+    got.setAddressAndPort(addr, a, port, pt);
+    ASSERT_EQ(hex(got.frame()), hex(want.frame())) << "frame " << hex(b);
+    ASSERT_EQ(got.fields(), want.fields()) << "frame " << hex(b);
+    ASSERT_EQ(got.layout(), want.layout()) << "frame " << hex(b);
+    l4Frames += got.layout().tcp || got.layout().udp;
+  }
+  EXPECT_GT(l4Frames, 5000u);
+}
+
 TEST(PacketChecksums, EachWrongChecksumIsNamed) {
   auto why = [](Bytes b, size_t at, uint16_t v) {
     set16(b, at, v);
