@@ -2,6 +2,7 @@
 #include "codegen/ProgramGen.h"
 
 #include "codegen/ClassifierGen.h"
+#include "codegen/WriteGen.h"
 #include "lang/Diagnostics.h"
 #include "runtime/dataplane/Abi.h"
 #include "runtime/dataplane/Acl.h"
@@ -68,7 +69,8 @@ private:
   llvm::Type *i8_ = nullptr, *i32_ = nullptr, *i64_ = nullptr;
   llvm::PointerType *ptr_ = nullptr, *i64p_ = nullptr;
   llvm::FunctionType *entryTy_ = nullptr, *tableTy_ = nullptr, *groupTy_ = nullptr;
-  llvm::FunctionCallee set_, statefulFn_, acl_, fields_;
+  llvm::FunctionCallee set_, statefulFn_, acl_;
+  std::unique_ptr<WriteEmitter> writer_;
 
   std::vector<llvm::Function *> classify_, tables_;
   std::vector<std::array<llvm::Function *, 2>> groups_; ///< [full, after the device's writes]
@@ -82,6 +84,7 @@ private:
   llvm::Function *emitAclClassifier(const synth::Table &t, uint32_t index);
   void emitTable(const synth::Table &t);
   void emitGroup(uint32_t gi, bool afterDevice);
+
   llvm::Function *emitCore(uint32_t core);
   llvm::GlobalVariable *emitProgram(const std::vector<llvm::Function *> &cores, const std::string &config);
   llvm::Constant *constString(const std::string &s, const std::string &name);
@@ -94,23 +97,20 @@ void Emitter::declareRuntime() {
   i64_ = b_.getInt64Ty();
   ptr_ = llvm::PointerType::getUnqual(i8_);
   i64p_ = llvm::PointerType::getUnqual(i64_);
-  // i32 (core*, packet*, i64* fields, i32 tag, i64* counts)
+  // The packet's header block (mtr_packet_hdr) is an i64* in the IR: the field vector comes
+  // first; the frame's address and layout are reached by byte offsets (hdrField).
+  // i32 (core*, packet*, i64* hdr, i32 tag, i64* counts)
   entryTy_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, i64p_, i32_, i64p_}, false);
-  // i32 (core*, packet*, i64* counts): a table, entered with the packet's current fields
-  tableTy_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, i64p_}, false);
-  // i32 (core*, packet*, i64* counts, i64 entry ip.ttl, i64 entry ip.dst)
-  groupTy_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, i64p_, i64_, i64_}, false);
+  // i32 (core*, packet*, i64* hdr, i64* counts): a table, entered with the packet's current fields
+  tableTy_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, i64p_, i64p_}, false);
+  // i32 (core*, packet*, i64* hdr, i64* counts, i64 entry ip.ttl, i64 entry ip.dst)
+  groupTy_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, i64p_, i64p_, i64_, i64_}, false);
   set_ = m_->getOrInsertFunction("mtr_set", llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i64_}, false));
   statefulFn_ = m_->getOrInsertFunction("mtr_stateful", llvm::FunctionType::get(i32_, {ptr_, i32_, ptr_}, false));
   acl_ = m_->getOrInsertFunction("mtr_acl", llvm::FunctionType::get(i32_, {ptr_, i32_, i64p_}, false));
-  fields_ = m_->getOrInsertFunction("mtr_fields", llvm::FunctionType::get(i64p_, {ptr_}, false));
-  for (auto *f : {set_.getCallee(), statefulFn_.getCallee(), acl_.getCallee(), fields_.getCallee()})
+  for (auto *f : {set_.getCallee(), statefulFn_.getCallee(), acl_.getCallee()})
     llvm::cast<llvm::Function>(f)->addFnAttr(llvm::Attribute::NoUnwind);
-  // mtr_fields only computes the address of the packet's field vector: calls that go unused
-  // can be removed, repeated ones merged.
-  auto *ff = llvm::cast<llvm::Function>(fields_.getCallee());
-  ff->addFnAttr(llvm::Attribute::ReadNone);
-  ff->addFnAttr(llvm::Attribute::WillReturn);
+  writer_ = std::make_unique<WriteEmitter>(b_, set_);
 }
 
 /// Stateful element instances in chain order, with their descriptions (and NAPT parts).
@@ -160,9 +160,8 @@ llvm::Function *Emitter::emitAclClassifier(const synth::Table &t, uint32_t index
 /// group's Ω (full variant).
 void Emitter::emitTable(const synth::Table &t) {
   llvm::Function *fn = tables_[t.id];
-  llvm::Argument *core = fn->getArg(0), *p = fn->getArg(1), *counts = fn->getArg(2);
+  llvm::Argument *core = fn->getArg(0), *p = fn->getArg(1), *fields = fn->getArg(2), *counts = fn->getArg(3);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
-  llvm::Value *fields = b_.CreateCall(fields_, {p}, "fields");
   auto load = [&](FieldId f) {
     return b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, fields, size_t(f)), llvm::MaybeAlign(8),
                                 std::string(ir::fieldInfo(f).name));
@@ -201,7 +200,7 @@ void Emitter::emitTable(const synth::Table &t) {
     auto *bb = llvm::BasicBlock::Create(ctx_, "group" + std::to_string(g), fn);
     sw->addCase(b_.getInt32(g), bb);
     b_.SetInsertPoint(bb);
-    auto *call = b_.CreateCall(groups_[g][0], {core, p, counts, ttl, dst});
+    auto *call = b_.CreateCall(groups_[g][0], {core, p, fields, counts, ttl, dst});
     call->setTailCall();
     b_.CreateRet(call);
   }
@@ -210,15 +209,15 @@ void Emitter::emitTable(const synth::Table &t) {
   b_.CreateRet(b_.getInt32(uint32_t(MTR_DROP)));
 }
 
-/// group_G(core, p, counts, entry ttl, entry ip.dst): Ω. With afterDevice, the device has
+/// group_G(core, p, hdr, counts, entry ttl, entry ip.dst): Ω. With afterDevice, the device has
 /// applied GroupSplit::hwWrites (and the TTL check with them): software applies only swWrites
 /// of the leading block.
 void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
   const synth::Group &g = t_.groups[gi];
   const split::GroupSplit &gs = plan_.groups[gi];
   llvm::Function *fn = groups_[gi][afterDevice ? 1 : 0];
-  llvm::Argument *core = fn->getArg(0), *p = fn->getArg(1), *counts = fn->getArg(2), *ttl = fn->getArg(3),
-                 *dst = fn->getArg(4);
+  llvm::Argument *core = fn->getArg(0), *p = fn->getArg(1), *hdr = fn->getArg(2), *counts = fn->getArg(3),
+                 *ttl = fn->getArg(4), *dst = fn->getArg(5);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
   auto drop = [&] {
     auto *bb = llvm::BasicBlock::Create(ctx_, "drop", fn);
@@ -226,14 +225,18 @@ void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
     d.CreateRet(d.getInt32(uint32_t(MTR_DROP)));
     return bb;
   };
-  auto write = [&](const WriteExpr &x) {
-    llvm::Value *v = nullptr;
-    switch (x.kind) {
-    case WriteExpr::Const: v = b_.getInt64(x.value); break;
-    case WriteExpr::DecBy: v = b_.CreateSub(ttl, b_.getInt64(x.value), "ttl.dec"); break;
-    case WriteExpr::MacOfIpDst: v = b_.CreateOr(dst, b_.getInt64(0x020000000000ull), "mac"); break;
+  auto writes = [&](const std::vector<WriteExpr> &xs) {
+    std::vector<WriteEmitter::Write> w;
+    for (const WriteExpr &x : xs) {
+      llvm::Value *v = nullptr;
+      switch (x.kind) {
+      case WriteExpr::Const: v = b_.getInt64(x.value); break;
+      case WriteExpr::DecBy: v = b_.CreateSub(ttl, b_.getInt64(x.value), "ttl.dec"); break;
+      case WriteExpr::MacOfIpDst: v = b_.CreateOr(dst, b_.getInt64(0x020000000000ull), "mac"); break;
+      }
+      w.push_back({x.field, v});
     }
-    b_.CreateCall(set_, {p, b_.getInt32(uint32_t(x.field)), v});
+    writer_->emit(p, hdr, w);
   };
   llvm::Value *matched = b_.getFalse(); // the last DPI verdict (for a DPI fork's terminal)
   for (size_t oi = 0; oi < g.omega.ops.size(); ++oi) {
@@ -241,7 +244,7 @@ void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
     if (op.kind == Op::Writes) {
       const bool deviceDid = afterDevice && oi == 0 && !gs.hwWrites.empty();
       if (deviceDid) {
-        for (const auto &x : gs.swWrites) write(x);
+        writes(gs.swWrites);
         continue;
       }
       if (op.ttlGuard) {
@@ -249,7 +252,7 @@ void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
         b_.CreateCondBr(b_.CreateICmpULE(ttl, b_.getInt64(op.ttlGuard), "ttl.expired"), drop(), ok);
         b_.SetInsertPoint(ok);
       }
-      for (const auto &x : op.writes) write(x);
+      writes(op.writes);
       continue;
     }
     uint32_t slot = statefulSlot_.at({op.node, op.element});
@@ -268,7 +271,9 @@ void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
         auto *next = llvm::BasicBlock::Create(ctx_, "dpi.next", fn);
         b_.CreateCondBr(matched, mark, next);
         b_.SetInsertPoint(mark);
-        for (const auto &a : d->onMatch.assigns) b_.CreateCall(set_, {p, b_.getInt32(uint32_t(a.field)), b_.getInt64(a.value)});
+        std::vector<WriteEmitter::Write> w;
+        for (const auto &a : d->onMatch.assigns) w.push_back({a.field, b_.getInt64(a.value)});
+        writer_->emit(p, hdr, w);
         b_.CreateBr(next);
         b_.SetInsertPoint(next);
       }
@@ -276,7 +281,7 @@ void Emitter::emitGroup(uint32_t gi, bool afterDevice) {
   }
   const Terminal &term = g.omega.term;
   auto tailTo = [&](uint32_t table) {
-    auto *call = b_.CreateCall(tables_.at(table), {core, p, counts});
+    auto *call = b_.CreateCall(tables_.at(table), {core, p, hdr, counts});
     call->setTailCall();
     return call;
   };
@@ -320,12 +325,12 @@ llvm::Function *Emitter::emitCore(uint32_t core) {
                                             llvm::MaybeAlign(8), "ip.ttl");
     llvm::Value *dst = b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, fields, size_t(FieldId::IpDst)),
                                             llvm::MaybeAlign(8), "ip.dst");
-    auto *call = b_.CreateCall(groups_[tu->group][1], {c, p, counts, ttl, dst});
+    auto *call = b_.CreateCall(groups_[tu->group][1], {c, p, fields, counts, ttl, dst});
     call->setTailCall();
     b_.CreateRet(call);
   }
   b_.SetInsertPoint(untagged);
-  auto *call = b_.CreateCall(tables_[0], {c, p, counts});
+  auto *call = b_.CreateCall(tables_[0], {c, p, fields, counts});
   call->setTailCall();
   b_.CreateRet(call);
   return fn;

@@ -3,9 +3,30 @@
 
 #include "runtime/dataplane/FlowState.h"
 
+#include <cstddef>
+
 namespace metron::dp {
 
 using nlohmann::json;
+
+// Generated code reads and writes pkt::PacketHeader as the ABI's mtr_packet_hdr.
+using pkt::PacketHeader;
+static_assert(MTR_NUM_FIELDS == ir::kNumFields);
+static_assert(std::is_standard_layout_v<PacketHeader> && std::is_standard_layout_v<pkt::Layout>);
+static_assert(sizeof(PacketHeader) == sizeof(mtr_packet_hdr) && alignof(PacketHeader) == alignof(mtr_packet_hdr));
+static_assert(offsetof(PacketHeader, fields) == offsetof(mtr_packet_hdr, fields) &&
+              offsetof(PacketHeader, data) == offsetof(mtr_packet_hdr, data) &&
+              offsetof(PacketHeader, len) == offsetof(mtr_packet_hdr, len));
+static_assert(offsetof(PacketHeader, layout) + offsetof(pkt::Layout, l3) == offsetof(mtr_packet_hdr, l3) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, l4) == offsetof(mtr_packet_hdr, l4) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, payload) == offsetof(mtr_packet_hdr, payload) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, vlan) == offsetof(mtr_packet_hdr, vlan) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, ipv4) == offsetof(mtr_packet_hdr, ipv4) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, fragment) == offsetof(mtr_packet_hdr, fragment) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, tcp) == offsetof(mtr_packet_hdr, tcp) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, udp) == offsetof(mtr_packet_hdr, udp) &&
+              offsetof(PacketHeader, layout) + offsetof(pkt::Layout, icmp) == offsetof(mtr_packet_hdr, icmp));
+static_assert(sizeof(bool) == 1, "the layout flags are bytes holding 0 or 1");
 
 std::unique_ptr<ProgramRuntime> ProgramRuntime::create(const mtr_program &p, std::string &err) {
   if (p.abi_version != MTR_ABI_VERSION) {
@@ -129,5 +150,4 @@ int32_t mtr_acl(struct mtr_core *c, uint32_t index, const uint64_t *fields) {
   if (fields == c->presetFields && int32_t(index) == c->table0) return c->presetClass; // runBurst
   return (*c->acl)[index].lookup(fields);
 }
-const uint64_t *mtr_fields(struct mtr_packet *p) { return reinterpret_cast<pkt::Packet *>(p)->fields().data(); }
 }

@@ -78,7 +78,8 @@ struct mtr_core {
   /// Runs the core's entry point on its packet (set by the caller); the egress port or MTR_DROP.
   int32_t run(uint32_t tag) { return run(packet, tag); }
   int32_t run(metron::pkt::Packet &p, uint32_t tag) {
-    return entry(this, reinterpret_cast<mtr_packet *>(&p), p.fields().data(), tag, classCounts.data());
+    return entry(this, reinterpret_cast<mtr_packet *>(&p), reinterpret_cast<mtr_packet_hdr *>(&p.header()), tag,
+                 classCounts.data());
   }
 };
 

@@ -210,7 +210,6 @@ const mtr_program &loadObject(const std::string &path) {
       {gJit->mangleAndIntern("mtr_stateful"),
        llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(&mtr_stateful), flags)},
       {gJit->mangleAndIntern("mtr_acl"), llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(&mtr_acl), flags)},
-      {gJit->mangleAndIntern("mtr_fields"), llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(&mtr_fields), flags)},
   };
   if (auto e = jd.define(llvm::orc::absoluteSymbols(std::move(runtime))))
     die("cannot define the runtime's symbols: %s", llvm::toString(std::move(e)).c_str());
