@@ -8,9 +8,10 @@
 ///  * per table, a classifier: first match over Φ as straight-line compares (ClassifierGen) or,
 ///    above kMaxInlineClasses classes, a call into the runtime's rte_acl table, whose classes
 ///    are embedded as constants (runtime/dataplane/Acl.h encoding);
-///  * per group, Ω with its constants folded in: the TTL check, each write as a call of
-///    mtr_set with the field and value (or `entry ip.ttl - n`, `02:00:<entry ip.dst>`), each
-///    stateful operation as mtr_stateful on its slot, the DPI verdicts, and the terminal: an
+///  * per group, Ω with its constants folded in: the TTL check, the writes inline on the
+///    packet's header block (WriteGen.h; values constant, `entry ip.ttl - n` or
+///    `02:00:<entry ip.dst>`), each stateful operation as mtr_stateful on its slot, the DPI
+///    verdicts, and the terminal: an
 ///    egress port, drop, or the next table (a tail call). A second variant serves packets the
 ///    device already applied the group's leading writes to (GroupSplit::hwWrites);
 ///  * per core k, `metron_core_k`: a switch over the tags whose group core k owns (the
