@@ -81,8 +81,6 @@ struct Meta {
 };
 int gMetaOffset = -1;
 Meta &meta(rte_mbuf *m) { return *RTE_MBUF_DYNFIELD(m, gMetaOffset, Meta *); }
-int gTsOffset = -1;           ///< the rx timestamp dynfield (when the port sets it)
-uint64_t gTsFlag = 0;
 
 struct Options {
   std::map<std::string, uint16_t> ports; ///< chain port name -> DPDK port id
@@ -281,7 +279,6 @@ void setupPorts() {
     if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) die("port %u: rte_eth_dev_info_get: %s", id, rte_strerror(-rc));
     R.pcapPort[id] = info.driver_name && std::string(info.driver_name) == "net_pcap";
     rte_eth_conf conf{};
-    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
     if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0)
       die("port %u: rte_eth_dev_configure with %u queues: %s", id, queues, rte_strerror(-rc));
     for (uint16_t q = 0; q < queues; ++q) {
@@ -291,9 +288,6 @@ void setupPorts() {
         die("port %u: tx queue %u: %s", id, q, rte_strerror(-rc));
     }
   }
-  // The rx timestamp, when a port provides it (net_pcap: the capture's time), is the packets'
-  // time for stateful elements; else the TSC.
-  rte_mbuf_dyn_rx_timestamp_register(&gTsOffset, &gTsFlag);
   static const rte_mbuf_dynfield meta = {"metron_meta", sizeof(Meta), alignof(Meta), 0};
   gMetaOffset = rte_mbuf_dynfield_register(&meta);
   if (gMetaOffset < 0) die("cannot register the metron_meta mbuf field: %s", rte_strerror(rte_errno));
@@ -376,11 +370,12 @@ const uint8_t *frameOf(rte_mbuf *m, std::vector<uint8_t> &scratch) {
   return static_cast<const uint8_t *>(rte_pktmbuf_read(m, 0, m->pkt_len, scratch.data()));
 }
 
-/// The packet's time for stateful elements: the capture's (--rx-capture), else the port's rx
-/// timestamp, else the TSC.
+/// The packet's time for stateful elements, in nanoseconds: the capture's (--rx-capture), else
+/// the TSC's when the core takes the packet. Not a port's rx timestamp: DPDK leaves its unit to
+/// the driver (rte_mbuf_dyn.h: "not normalized"; net_pcap's are microseconds, a ConnectX's
+/// clock ticks), and reading it as nanoseconds would stretch every idle timeout and rate.
 uint64_t timestampOf(rte_mbuf *m) {
   if (!R.hardware && meta(m).fromCapture) return meta(m).timeNs;
-  if (gTsFlag && (m->ol_flags & gTsFlag)) return *RTE_MBUF_DYNFIELD(m, gTsOffset, uint64_t *);
   return uint64_t(double(rte_rdtsc()) * 1e9 / double(rte_get_tsc_hz()));
 }
 
