@@ -54,6 +54,9 @@ total=$((total + 1))
 echo
 bash tests/bench/bench-dataplane.sh build || failed=$((failed + 1))
 total=$((total + 1))
+echo
+bash tests/bench/bench-placement.sh build/metronc || failed=$((failed + 1))
+total=$((total + 1))
 
 echo
 echo "tests: $((total - failed)) passed, $failed failed"

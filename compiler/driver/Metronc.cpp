@@ -25,6 +25,7 @@ int runMetronc(int argc, char **argv) {
   addExplainCommand(app, cmds);
   addRunCommand(app, cmds);
   addCompileCommand(app, cmds);
+  addPlaceSimCommand(app, cmds);
 
   try {
     app.parse(argc, argv);

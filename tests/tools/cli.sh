@@ -94,6 +94,23 @@ print('chain c { in p -> f -> out q; }')" > "$tmp/ports.metron"
 expect budget 0 "$metronc" check "$tmp/ports.metron" && contains budget "$tmp/err" "[analysis-budget]"
 cp "$tmp/err" "$tmp/budget.err"
 
+# place-sim: its errors, the table, JSON that parses with the numbers the options imply.
+expect place-sim-odd 2 "$metronc" place-sim --fat-tree 3 --chains 10 && contains place-sim-odd "$tmp/err" "--fat-tree must be an even number from 2 to 64: 3"
+expect place-sim-nics 2 "$metronc" place-sim --fat-tree 4 --chains 10 --max-chain-nics 3 && contains place-sim-nics "$tmp/err" "fit nowhere"
+expect place-sim-no-chains 2 "$metronc" place-sim --fat-tree 4
+expect place-sim-table 0 "$metronc" place-sim --fat-tree 4 --fat-tree 8 --chains 100 --runs 3 && contains place-sim-table "$tmp/out" "    128   8     100"
+expect place-sim-json 0 "$metronc" place-sim --fat-tree 4 --chains 100 --runs 2 --json
+if $PY - "$tmp/out" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d) == 1 and d[0]["servers"] == 16 and len(d[0]["runs"]) == 2, d
+for r in d[0]["runs"]:
+    assert r["placed"] + r["rejected"] == 100, r
+    assert r["messages_uniform"] == 2 * 16 * 100, r
+    assert r["uniform"] + r["near_uniform"] + r["other"] == r["placed"], r
+P
+then pass=$((pass + 1)); else echo "FAIL place-sim-json: bad document"; cat "$tmp/out"; fail=$((fail + 1)); fi
+
 # Every kind of the catalogue is triggered by some test: the golden error cases, or the runs of
 # this script and of tests/hostile (whose kinds are listed here).
 "$metronc" check --list-diagnostics > "$tmp/kinds"
