@@ -204,6 +204,30 @@ TEST(CodegenWrites, InlineWritesEqualPacketSetOnRandomAndDamagedFrames) {
       checksummed += got.layout().tcp || got.layout().udp;
     }
   }
+  // A field written twice in one step, on the edge where folding only the first and last values
+  // would differ from two updates: a checksum of 0xffff and ip.dst 255.255.255.255 written to
+  // 1.2.3.4 and then to 0.0.0.0 (set() twice gives 0x0000; ~0xffff + 0 alone would fold to
+  // 0xffff). The generated update adds both writes' word deltas, the intermediate included.
+  {
+    auto ctx = std::make_unique<llvm::LLVMContext>();
+    auto mod = codegen::writeSequenceModule(*ctx, {FieldId::IpDst, FieldId::IpDst}, "rewrite");
+    codegen::optimize(*mod);
+    llvm::cantFail((*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))));
+    auto fn = reinterpret_cast<void (*)(mtr_packet *, mtr_packet_hdr *, const uint64_t *)>(
+        llvm::cantFail((*jit)->lookup("rewrite")).getAddress());
+    std::array<uint64_t, ir::kNumFields> f{};
+    f[size_t(FieldId::IpProto)] = 6;
+    f[size_t(FieldId::IpDst)] = 0xffffffff;
+    std::vector<uint8_t> b = pkt::Packet::fromFields(f).frame();
+    const size_t csum = 14 + 10;
+    b[csum] = b[csum + 1] = 0xff;
+    pkt::Packet want(b.data(), b.size()), got(b.data(), b.size());
+    const uint64_t values[] = {0x01020304, 0};
+    for (uint64_t v : values) want.set(FieldId::IpDst, v);
+    fn(reinterpret_cast<mtr_packet *>(&got), reinterpret_cast<mtr_packet_hdr *>(&got.header()), values);
+    EXPECT_EQ(want.frame()[csum], 0); // the premise
+    EXPECT_EQ(got.frame(), want.frame());
+  }
   EXPECT_EQ(checked, 80u * 400u);
   EXPECT_GT(pushed, 500u) << "too few VLAN pushes to say anything";
   EXPECT_GT(checksummed, 5000u) << "too few TCP/UDP frames to say anything";
