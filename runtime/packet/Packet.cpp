@@ -392,36 +392,38 @@ void Packet::set(FieldId f, uint64_t v) {
   }
 }
 
-void Packet::setAddress(FieldId addr, uint32_t a) {
-  h_.fields[size_t(addr)] = a;
-  const Layout &l = h_.layout;
-  if (!l.ipv4) return;
-  uint8_t *ip = h_.data + l.l3, *at = ip + (addr == FieldId::IpSrc ? 12 : 16);
-  Delta d;
+namespace {
+/// The address part of a write of ip.src / ip.dst: the field vector, and for an IPv4 frame the
+/// address and the header checksum; \p d gets the words' delta for the TCP/UDP checksum. False
+/// when the frame is not IPv4.
+bool writeAddress(PacketHeader &h, FieldId addr, uint32_t a, Delta &d) {
+  h.fields[size_t(addr)] = a;
+  if (!h.layout.ipv4) return false;
+  uint8_t *ip = h.data + h.layout.l3, *at = ip + (addr == FieldId::IpSrc ? 12 : 16);
   d.word32(rd32(at), a);
   wr32(at, a);
   applyDelta(ip + 10, d);
-  if (l.tcp) applyDelta(h_.data + l.l4 + 16, d);
-  if (l.udp) applyDeltaUdp(h_.data + l.l4 + 6, d);
+  return true;
+}
+} // namespace
+
+void Packet::setAddress(FieldId addr, uint32_t a) {
+  Delta d;
+  if (!writeAddress(h_, addr, a, d)) return;
+  if (h_.layout.tcp) applyDelta(h_.data + h_.layout.l4 + 16, d);
+  if (h_.layout.udp) applyDeltaUdp(h_.data + h_.layout.l4 + 6, d);
 }
 
 void Packet::setAddressAndPort(FieldId addr, uint32_t a, FieldId port, uint16_t pt) {
-  h_.fields[size_t(addr)] = a;
   h_.fields[size_t(port)] = pt;
-  const Layout &l = h_.layout;
-  if (!l.ipv4) return;
-  uint8_t *ip = h_.data + l.l3, *at = ip + (addr == FieldId::IpSrc ? 12 : 16);
   Delta d;
-  d.word32(rd32(at), a);
-  wr32(at, a);
-  applyDelta(ip + 10, d);
-  if (!l.tcp && !l.udp) return;
+  if (!writeAddress(h_, addr, a, d) || (!h_.layout.tcp && !h_.layout.udp)) return;
   // One update for the address (pseudo-header) and the port: the sum folds the same as two
   // updates in a row (see the file comment).
-  uint8_t *t = h_.data + l.l4, *pp = t + (port == FieldId::TpSrc ? 0 : 2);
+  uint8_t *t = h_.data + h_.layout.l4, *pp = t + (port == FieldId::TpSrc ? 0 : 2);
   d.word(rd16(pp), pt);
   wr16(pp, pt);
-  if (l.tcp)
+  if (h_.layout.tcp)
     applyDelta(t + 16, d);
   else
     applyDeltaUdp(t + 6, d);
