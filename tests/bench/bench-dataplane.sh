@@ -198,8 +198,10 @@ if [ "$cg_packets" != 0 ]; then
           head = substr($0, 1, RLENGTH); f = substr($0, RLENGTH + 1);
           ir = head; sub(/^ */, "", ir); sub(/ .*/, "", ir); gsub(",", "", ir);
           pct = head; sub(/^[^(]*\( */, "", pct); sub(/\).*/, "", pct);
-          sub(/^[^:]*:/, "", f); sub(/ \[[^]]*\]$/, "", f);
-          if (f ~ /^0x[0-9a-f]+$/) f = "generated code at " f " (JIT-loaded: no symbols)";
+          sub(/^[^:]*:/, "", f);
+          obj = ""; if (match(f, / \[[^]]*\]$/)) { obj = substr(f, RSTART + 2, RLENGTH - 3); f = substr(f, 1, RSTART - 1) }
+          # An address without a symbol: in the JIT-loaded object (no file: "???"), or in a library.
+          if (f ~ /^0x[0-9a-f]+$/) f = obj == "???" ? "generated code at " f " (JIT-loaded: no symbols)" : f " in " obj;
           if (length(f) > 100) f = substr(f, 1, 97) "...";
           if (++k <= 10) printf "  %8.1f  %6s  %s\n", ir / n, pct, f }'
   done
