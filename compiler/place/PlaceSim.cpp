@@ -21,7 +21,8 @@ std::string checkSimOptions(const SimOptions &o) {
   if (o.k < 2 || o.k > 64 || o.k % 2) return "--fat-tree must be an even number from 2 to 64: " + num(o.k);
   if (o.chains < 1 || o.chains > 10000000) return "--chains must be from 1 to 10,000,000: " + num(o.chains);
   if (o.runs < 1 || o.runs > 1000) return "--runs must be from 1 to 1,000: " + num(o.runs);
-  if (o.maxChainCores < 1 || o.maxChainNics < 1) return "a chain needs at least one core and one NIC";
+  if (o.maxChainCores < 1) return "--max-chain-cores must be at least 1";
+  if (o.maxChainNics < 1) return "--max-chain-nics must be at least 1";
   if (o.nicsPerServer < 1) return "--nics-per-server must be at least 1";
   if (o.maxChainNics > o.nicsPerServer)
     return "--max-chain-nics (" + num(o.maxChainNics) + ") exceeds --nics-per-server (" + num(o.nicsPerServer) +

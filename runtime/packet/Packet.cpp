@@ -32,10 +32,17 @@
 /// RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), which gives exactly the full recomputation when HC
 /// was right (the sum it folds is never zero) and keeps the error of a wrong HC unchanged. UDP
 /// is special (RFC 768): 0 means "no checksum" and stays 0; a computed 0 is sent as 0xffff.
+/// Several words may go into one update (setAddressAndPort here, the generated code's writes in
+/// codegen/WriteGen.h): ~HC plus all their deltas, folded once, equals the updates one after
+/// the other: a folded one's-complement sum is the same however its terms are grouped, and
+/// both ways fold to 0 (rather than 0xffff) exactly when every term is 0. A word written twice
+/// in one update contributes both deltas (~m + m' and ~m' + m''), as the two updates would.
+/// Tests compare the two on edge checksums (packet_test, codegen_test).
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/packet/Packet.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -408,6 +415,7 @@ bool writeAddress(PacketHeader &h, FieldId addr, uint32_t a, Delta &d) {
 } // namespace
 
 void Packet::setAddress(FieldId addr, uint32_t a) {
+  assert(addr == FieldId::IpSrc || addr == FieldId::IpDst);
   Delta d;
   if (!writeAddress(h_, addr, a, d)) return;
   if (h_.layout.tcp) applyDelta(h_.data + h_.layout.l4 + 16, d);
@@ -415,6 +423,7 @@ void Packet::setAddress(FieldId addr, uint32_t a) {
 }
 
 void Packet::setAddressAndPort(FieldId addr, uint32_t a, FieldId port, uint16_t pt) {
+  assert((addr == FieldId::IpSrc || addr == FieldId::IpDst) && (port == FieldId::TpSrc || port == FieldId::TpDst));
   h_.fields[size_t(port)] = pt;
   Delta d;
   if (!writeAddress(h_, addr, a, d) || (!h_.layout.tcp && !h_.layout.udp)) return;

@@ -110,7 +110,8 @@ public:
   uint64_t get(FieldId f) const { return h_.fields[size_t(f)]; }
   /// Writes a field (see the file comment); \p v is truncated to the field's width.
   void set(FieldId f, uint64_t v);
-  /// set(addr, a) for \p addr ip.src or ip.dst (a balancer's write), without set()'s dispatch.
+  /// set(addr, a) for \p addr ip.src or ip.dst (a balancer's write), without set()'s dispatch
+  /// (another field is a programming error: asserted in debug builds).
   void setAddress(FieldId addr, uint32_t a);
   /// set(addr, a) then set(port, pt), as a NAPT rewrites a flow's end (\p addr is ip.src or
   /// ip.dst, \p port tp.src or tp.dst), with one update of the TCP/UDP checksum for both.
@@ -146,7 +147,7 @@ private:
   /// A new packet in \p data (own_.data() or attached memory): the metadata, then parse().
   void start(uint8_t *data, uint32_t len, uint32_t headroom, bool view, uint32_t wire, uint64_t ts, uint16_t inPort);
   PacketHeader h_;
-  uint32_t headroom_ = 0; ///< attached: usable bytes before data_
+  uint32_t headroom_ = 0; ///< attached: usable bytes before h_.data
   bool view_ = false;
   std::vector<uint8_t> own_;
 };

@@ -98,6 +98,9 @@ cp "$tmp/err" "$tmp/budget.err"
 expect place-sim-odd 2 "$metronc" place-sim --fat-tree 3 --chains 10 && contains place-sim-odd "$tmp/err" "--fat-tree must be an even number from 2 to 64: 3"
 expect place-sim-nics 2 "$metronc" place-sim --fat-tree 4 --chains 10 --max-chain-nics 3 && contains place-sim-nics "$tmp/err" "fit nowhere"
 expect place-sim-no-chains 2 "$metronc" place-sim --fat-tree 4
+expect place-sim-runs 2 "$metronc" place-sim --fat-tree 4 --chains 10 --runs 0 && contains place-sim-runs "$tmp/err" "--runs must be from 1 to 1,000: 0"
+expect place-sim-util 2 "$metronc" place-sim --fat-tree 4 --chains 10 --utilization 1.5 && contains place-sim-util "$tmp/err" "--utilization must be in (0, 1]"
+expect place-sim-cores 2 "$metronc" place-sim --fat-tree 4 --chains 10 --max-chain-cores 0 && contains place-sim-cores "$tmp/err" "--max-chain-cores must be at least 1"
 expect place-sim-table 0 "$metronc" place-sim --fat-tree 4 --fat-tree 8 --chains 100 --runs 3 && contains place-sim-table "$tmp/out" "    128   8     100"
 expect place-sim-json 0 "$metronc" place-sim --fat-tree 4 --chains 100 --runs 2 --json
 if $PY - "$tmp/out" <<'P'
