@@ -87,6 +87,7 @@ struct Options {
   std::string rules;                     ///< rte_flow JSON of the server's NIC
   std::string dispatch = "auto";
   std::string statsJson;                 ///< file
+  unsigned statsIntervalMs = 0;          ///< also write statsJson every this often while running
   std::string statsText = "text";        ///< text|json|none on stdout
   bool stopWhenIdle = false;
   bool quiet = false;
@@ -114,7 +115,7 @@ void usage() {
   fputs("usage: EXECUTABLE [EAL options] -- --port NAME=PORT... [--rules FILE.rte_flow.json]\n"
         "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--quiet] [--stats text|json|none]\n"
         "       [--stats-json FILE] [--index NAME=FILE]... [--rx-capture NAME=FILE]... [--mbufs N]\n"
-        "       [--max-packets N]\n"
+        "       [--max-packets N] [--stats-interval MS]\n"
         "See metronc-dataplane(8).\n",
         stderr);
 }
@@ -162,6 +163,13 @@ Options parseOptions(int argc, char **argv) {
         die("--stats must be text, json or none, not '%s'", o.statsText.c_str());
     } else if (a == "--stats-json") {
       o.statsJson = need(i);
+    } else if (a == "--stats-interval") {
+      std::string v = need(i);
+      char *end = nullptr;
+      unsigned long ms = strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end || ms < 10 || ms > 3600000)
+        die("--stats-interval wants milliseconds from 10 to 3600000, not '%s'", v.c_str());
+      o.statsIntervalMs = unsigned(ms);
     } else if (a == "--index") {
       auto [name, file] = pair(need(i), "--index");
       o.indexOut[name] = file;
@@ -181,6 +189,7 @@ Options parseOptions(int argc, char **argv) {
       die("unknown option '%s'", a.c_str());
     }
   }
+  if (o.statsIntervalMs && o.statsJson.empty()) die("--stats-interval needs --stats-json FILE (the file it rewrites)");
   return o;
 }
 
@@ -211,9 +220,11 @@ struct Runtime {
   std::vector<bool> pcapPort = std::vector<bool>(RTE_MAX_ETHPORTS, false); ///< net_pcap devices
   std::vector<uint64_t> nicClassCounts; ///< per class slot: packets the NIC rules classified
   std::vector<uint64_t> emittedPerEgress;
-  // 10 Hz load samples
-  struct Sample { double t; std::vector<double> load; };
-  std::vector<Sample> samples;
+  // 10 Hz load samples, per core: the last, the largest and the sum (a data plane that runs for
+  // days keeps no history)
+  struct LoadAgg { double last = 0, max = 0, sum = 0; };
+  std::vector<LoadAgg> load;
+  uint64_t loadSamples = 0;
   uint64_t startTsc = 0, endTsc = 0;
 };
 
@@ -674,29 +685,35 @@ struct NicLoop {
 };
 
 void sampleLoad(std::vector<uint64_t> &lastUseful, std::vector<uint64_t> &lastUseless) {
-  Runtime::Sample s;
-  s.t = double(rte_rdtsc() - R.startTsc) / double(rte_get_tsc_hz());
+  R.load.resize(R.cores);
   for (uint32_t k = 0; k < R.cores; ++k) {
     uint64_t u = R.counters[k].useful.load(std::memory_order_relaxed);
     uint64_t v = R.counters[k].useless.load(std::memory_order_relaxed);
     uint64_t du = u - lastUseful[k], dv = v - lastUseless[k];
-    s.load.push_back(du + dv ? double(du) / double(du + dv) : 0.0);
+    const double l = du + dv ? double(du) / double(du + dv) : 0.0;
+    R.load[k].last = l;
+    R.load[k].max = std::max(R.load[k].max, l);
+    R.load[k].sum += l;
     lastUseful[k] = u;
     lastUseless[k] = v;
   }
-  R.samples.push_back(std::move(s));
+  ++R.loadSamples;
 }
 
 // ---- statistics ------------------------------------------------------------------------------
 
-json statsJson() {
+/// The statistics. \p live: while the workers run (--stats-interval), only what the main lcore
+/// owns or reads atomically — not the per-class and per-element counters, which the workers
+/// write without synchronisation and which come with the final statistics.
+json statsJson(bool live = false) {
   json j;
+  j["live"] = live;
   j["chain"] = R.config.value("chain", "");
   j["server"] = R.config.value("server", "");
   j["dispatch"] = {{"mode", R.hardware ? "hardware" : "nic-model"}, {"why", R.modeWhy}, {"rules", R.nic ? R.nic->size() : 0}};
   j["tables"] = json::array();
   for (const auto &t : R.prog->tables()) j["tables"].push_back(t.describe());
-  const double secs = double(R.endTsc - R.startTsc) / double(rte_get_tsc_hz());
+  const double secs = double((live ? rte_rdtsc() : R.endTsc) - R.startTsc) / double(rte_get_tsc_hz());
   j["seconds"] = secs;
   j["tsc_hz"] = rte_get_tsc_hz();
   j["nic"] = {{"received", R.received}, {"matched", R.nicMatched}, {"unmatched", R.nicUnmatched}, {"dropped", R.nicDropped},
@@ -706,11 +723,7 @@ json statsJson() {
   for (uint32_t k = 0; k < R.cores; ++k) {
     const dp::WorkerCounters &c = R.counters[k];
     uint64_t u = c.useful.load(), v = c.useless.load(), n = c.packets.load();
-    double maxLoad = 0, sum = 0;
-    for (const auto &s : R.samples) {
-      maxLoad = std::max(maxLoad, s.load[k]);
-      sum += s.load[k];
-    }
+    const Runtime::LoadAgg agg = k < R.load.size() ? R.load[k] : Runtime::LoadAgg{};
     cores.push_back({{"core", k},
                      {"lcore", R.workers[k]->lcore},
                      {"packets", n},
@@ -720,16 +733,18 @@ json statsJson() {
                      {"useless_cycles", v},
                      {"cycles_per_packet", n ? double(u) / double(n) : 0.0},
                      {"load", u + v ? double(u) / double(u + v) : 0.0},
-                     {"load_max_100ms", maxLoad},
-                     {"load_mean_100ms", R.samples.empty() ? 0.0 : sum / double(R.samples.size())}});
+                     {"load_last_100ms", agg.last},
+                     {"load_max_100ms", agg.max},
+                     {"load_mean_100ms", R.loadSamples ? agg.sum / double(R.loadSamples) : 0.0}});
   }
   j["cores"] = cores;
-  j["load_samples"] = R.samples.size();
+  j["load_samples"] = R.loadSamples;
   json egress = json::object();
   for (size_t i = 0; i < R.portNames.size(); ++i)
     if (std::find(R.egress.begin(), R.egress.end(), R.portNames[i]) != R.egress.end())
       egress[R.portNames[i]] = R.emittedPerEgress[i];
   j["emitted"] = egress;
+  if (live) return j;
   json classes = json::array();
   const auto &cl = R.config.at("classes");
   for (size_t s = 0; s < cl.size(); ++s) {
@@ -751,6 +766,18 @@ json statsJson() {
     }
   j["stateful"] = st;
   return j;
+}
+
+/// Writes \p j to --stats-json so that a reader never sees half a file (metron-agent reads it
+/// while the data plane runs).
+void writeStatsFile(const json &j) {
+  const std::string tmp = R.opt.statsJson + ".tmp";
+  FILE *f = fopen(tmp.c_str(), "w");
+  if (!f) die("cannot write '%s': %s", tmp.c_str(), strerror(errno));
+  fputs(j.dump(1).c_str(), f);
+  fputc('\n', f);
+  if (fclose(f) != 0 || rename(tmp.c_str(), R.opt.statsJson.c_str()) != 0)
+    die("cannot write '%s': %s", R.opt.statsJson.c_str(), strerror(errno));
 }
 
 void printStatsText(const json &j) {
@@ -834,6 +861,9 @@ int main(int argc, char **argv) {
   std::vector<uint64_t> lastUseful(R.cores, 0), lastUseless(R.cores, 0);
   const uint64_t hz = rte_get_tsc_hz(), every = hz / 10;
   uint64_t nextSample = R.startTsc + every;
+  const uint64_t statsEvery = R.opt.statsIntervalMs * (hz / 1000);
+  uint64_t nextStats = R.startTsc + statsEvery;
+  if (statsEvery && !R.opt.statsJson.empty()) writeStatsFile(statsJson(true)); // "running" (metron-agent waits for it)
   while (!gSignal) {
     bool got = false;
     if (!R.hardware && !nic.inputDone) got = nic.receive();
@@ -842,6 +872,10 @@ int main(int argc, char **argv) {
     if (now >= nextSample) {
       sampleLoad(lastUseful, lastUseless);
       nextSample += every;
+    }
+    if (statsEvery && now >= nextStats && !R.opt.statsJson.empty()) {
+      writeStatsFile(statsJson(true));
+      nextStats = now + statsEvery;
     }
     if (R.opt.stopWhenIdle && !R.hardware) {
       // A capture replayed by net_pcap ends for good: many empty polls in a row, nothing left
@@ -868,13 +902,7 @@ int main(int argc, char **argv) {
     if (fclose(f) != 0) die("cannot write an --index file: %s", strerror(errno));
   json j = statsJson();
   if (gSignal) j["stopped_by"] = strsignal(gSignal);
-  if (!R.opt.statsJson.empty()) {
-    FILE *f = fopen(R.opt.statsJson.c_str(), "w");
-    if (!f) die("cannot write '%s': %s", R.opt.statsJson.c_str(), strerror(errno));
-    fputs(j.dump(1).c_str(), f);
-    fputc('\n', f);
-    fclose(f);
-  }
+  if (!R.opt.statsJson.empty()) writeStatsFile(j);
   if (R.opt.statsText == "text") printStatsText(j);
   else if (R.opt.statsText == "json") printf("%s\n", j.dump(1).c_str());
   // DPDK objects go before the EAL does.
