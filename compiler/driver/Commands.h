@@ -36,6 +36,8 @@ void addExplainCommand(CLI::App &app, std::vector<Command> &cmds);
 void addRunCommand(CLI::App &app, std::vector<Command> &cmds);
 void addCompileCommand(CLI::App &app, std::vector<Command> &cmds);
 void addPlaceSimCommand(CLI::App &app, std::vector<Command> &cmds);
+/// deploy, status, undeploy (DeployCommand.cpp).
+void addDeployCommands(CLI::App &app, std::vector<Command> &cmds);
 
 /// A checked module with the source manager that owns its text.
 struct LoadedModule {

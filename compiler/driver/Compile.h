@@ -44,6 +44,8 @@ struct CompileResult {
   std::string executable;  ///< OUT/bin/<server> when the dataplane format was written
   std::string nicRules;    ///< OUT/rules/<server's nic>.rte_flow.json when written
   std::vector<std::string> ingress, egress; ///< the chain's ports, in chain order
+  std::vector<std::pair<std::string, std::string>> switchRules; ///< switch → OUT/rules/<switch>.ofctl
+  std::vector<std::pair<std::string, double>> times;            ///< the --time-passes stages, ms
 };
 
 /// Exit status as the command's: 0, 1 (errors), 2 (usage).

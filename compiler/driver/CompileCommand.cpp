@@ -571,6 +571,13 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
           std::string fn = f.get<std::string>();
           if (fn.size() > 14 && fn.compare(fn.size() - 14, 14, ".rte_flow.json") == 0) result->nicRules = (out / fn).string();
         }
+      else
+        for (const auto &f : devices[di]["files"]) {
+          std::string fn = f.get<std::string>();
+          if (fn.size() > 6 && fn.compare(fn.size() - 6, 6, ".ofctl") == 0)
+            result->switchRules.push_back({low.devices[di].element, (out / fn).string()});
+        }
+    result->times = timer.times;
   }
   if (o.quiet) {
     if (o.timePasses) timer.print(stderr);

@@ -26,6 +26,7 @@ int runMetronc(int argc, char **argv) {
   addRunCommand(app, cmds);
   addCompileCommand(app, cmds);
   addPlaceSimCommand(app, cmds);
+  addDeployCommands(app, cmds);
 
   try {
     app.parse(argc, argv);

@@ -7,7 +7,13 @@ namespace metron::place {
 
 int selectServer(const std::vector<ServerLoad> &servers, unsigned nbNics, unsigned nbCores, std::mt19937_64 &rng,
                  std::vector<int> *queried) {
-  std::vector<int> list(servers.size()); // serversList: those not asked yet
+  return selectServer(
+      servers.size(), [&](int s) { return servers[size_t(s)]; }, nbNics, nbCores, rng, queried);
+}
+
+int selectServer(size_t nServers, const std::function<ServerLoad(int)> &query, unsigned nbNics, unsigned nbCores,
+                 std::mt19937_64 &rng, std::vector<int> *queried) {
+  std::vector<int> list(nServers); // serversList: those not asked yet
   for (size_t i = 0; i < list.size(); ++i) list[i] = int(i);
   while (!list.empty()) {
     // twoRandomChoices: two distinct servers of the list (the last one alone), removed from it
@@ -21,11 +27,13 @@ int selectServer(const std::vector<ServerLoad> &servers, unsigned nbNics, unsign
       list.pop_back();
     }
     int t = -1;
+    ServerLoad best;
     for (int k = 0; k < n; ++k) {
       const int s = choices[k];
       if (queried) queried->push_back(s);
-      if (!servers[size_t(s)].fits(nbNics, nbCores)) continue;
-      if (t < 0 || lessLoaded(servers[size_t(s)], servers[size_t(t)])) t = s; // the less loaded
+      const ServerLoad l = query(s);
+      if (!l.fits(nbNics, nbCores)) continue;
+      if (t < 0 || lessLoaded(l, best)) t = s, best = l; // the less loaded
     }
     if (t >= 0) return t;
   }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ inline bool lessLoaded(const ServerLoad &a, const ServerLoad &b) {
 /// \p queried (in the order asked) when given; each is asked at most once.
 int selectServer(const std::vector<ServerLoad> &servers, unsigned nbNics, unsigned nbCores, std::mt19937_64 &rng,
                  std::vector<int> *queried = nullptr);
+/// The same over \p n servers whose load is asked only when Algorithm 1 draws them (\p query:
+/// a load query to server i; one that cannot be answered is a server with no cores, which
+/// fits nothing). `metronc deploy` asks the agents this way.
+int selectServer(size_t n, const std::function<ServerLoad(int)> &query, unsigned nbNics, unsigned nbCores,
+                 std::mt19937_64 &rng, std::vector<int> *queried = nullptr);
 
 /// The uniform policy: every server is asked (servers.size() queries); the least loaded one
 /// that fits, the first of equals; -1 when none fits.

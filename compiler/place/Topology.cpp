@@ -21,6 +21,7 @@
 
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -331,20 +332,53 @@ private:
 
   bool readSwitch(const toml::table &t, const std::string &table, const Topology &topo, Switch &s) {
     const char *what = "[[switch]]";
-    if (!keys(t, table, "a [[switch]]", {"name", "profile", "rules", "cap_thr", "ports"})) return false;
+    if (!keys(t, table, "a [[switch]]", {"name", "profile", "rules", "cap_thr", "ports", "openflow"})) return false;
     int64_t ports = 0;
     if (!elementName(t, table, what, topo, s.name) ||
         !profile(t, table, what, split::DeviceProfile::Switch, s.profile) || !rules(t, table, s.profile, s.capacity) ||
         !capThr(t, table, topo.capThr, s.capThr) || !integer(t, table, "ports", kMaxPorts, ports))
       return false;
     s.ports = uint32_t(ports);
+    if (const toml::node *n = t.get("openflow")) {
+      // Where metronc deploy reaches the switch: an ovs-ofctl target.
+      if (!n->is_string()) return wrongType(*n, join(table, "openflow"), "a string");
+      s.openflow = n->as_string()->get();
+      const bool ok = (s.openflow.rfind("unix:", 0) == 0 && s.openflow.size() > 5) ||
+                      ((s.openflow.rfind("tcp:", 0) == 0 || s.openflow.rfind("ssl:", 0) == 0) && hostPort(s.openflow.substr(4)));
+      if (!ok)
+        return fail(*n, join(table, "openflow"),
+                    "must be an OpenFlow connection ovs-ofctl takes: \"unix:PATH\" (a bridge's .mgmt socket), "
+                    "\"tcp:IP:PORT\" or \"ssl:IP:PORT\", not \"" + printable(s.openflow) + "\"");
+    }
     return true;
+  }
+
+  /// "IP:PORT" or "[IPv6]:PORT" with a port from 1 to 65535 (names are not resolved).
+  static bool hostPort(const std::string &s) {
+    size_t c = s.rfind(':');
+    if (c == std::string::npos || c == 0 || c + 1 == s.size() || s.size() - c > 6) return false;
+    for (size_t i = c + 1; i < s.size(); ++i)
+      if (!isdigit(static_cast<unsigned char>(s[i]))) return false;
+    const long port = std::stol(s.substr(c + 1));
+    std::string h = s.substr(0, c);
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    unsigned char buf[16];
+    return port >= 1 && port <= 65535 &&
+           (inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1);
   }
 
   bool readServer(const toml::table &t, const std::string &table, const Topology &topo, Server &s) {
     const char *what = "[[server]]";
-    if (!keys(t, table, "a [[server]]", {"name", "cores", "nic"}) || !elementName(t, table, what, topo, s.name))
+    if (!keys(t, table, "a [[server]]", {"name", "cores", "nic", "agent"}) || !elementName(t, table, what, topo, s.name))
       return false;
+    if (const toml::node *n = t.get("agent")) {
+      // Where metronc deploy reaches the server's metron-agent.
+      if (!n->is_string()) return wrongType(*n, join(table, "agent"), "a string");
+      s.agent = n->as_string()->get();
+      if (!hostPort(s.agent))
+        return fail(*n, join(table, "agent"), "must be the IP:PORT of the server's metron-agent, not \"" +
+                                                  printable(s.agent) + "\"");
+    }
     const toml::node *c = need(t, table, "cores", what);
     if (!c) return false;
     int64_t cores = 0;

@@ -36,6 +36,7 @@ struct Switch {
   uint64_t capacity = 0;   ///< rules available to chains: `rules` of the file, else the profile's table-0 rules
   double capThr = 1.0;     ///< CAP_THR: the fraction of the capacity one chain may take
   uint32_t ports = 0;      ///< 0: not declared (any port number is accepted)
+  std::string openflow;    ///< `openflow`: the ovs-ofctl target metronc deploy installs rules through ("" none)
 };
 
 struct Nic {
@@ -50,6 +51,7 @@ struct Nic {
 struct Server {
   std::string name;
   unsigned cores = 1;
+  std::string agent;       ///< `agent`: IP:PORT of its metron-agent ("" none)
   std::vector<Nic> nics;
 };
 

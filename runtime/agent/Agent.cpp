@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/agent/Agent.h"
 
+#include "runtime/agent/Client.h"
 #include "runtime/dataplane/NicModel.h"
 
 #include <openssl/evp.h>
@@ -69,19 +70,6 @@ bool base64Decode(const std::string &in, std::string &out) {
   if (n < 0) return false;
   out.resize(size_t(n) - pad);
   return true;
-}
-
-std::string sha256Hex(const std::string &data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char *hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < len; ++i) {
-    s += hex[md[i] >> 4];
-    s += hex[md[i] & 15];
-  }
-  return s;
 }
 
 /// Schema checking with the member's path in every message.

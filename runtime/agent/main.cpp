@@ -6,6 +6,7 @@
 /// stops every chain's data plane first.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/agent/Agent.h"
+#include "runtime/agent/Client.h"
 
 #include <CLI/CLI.hpp>
 #include <httplib.h>
@@ -33,35 +34,6 @@ bool splitHostPort(const std::string &s, std::string &host, int &port) {
   port = std::stoi(p);
   return port <= 65535;
 }
-
-bool readToken(const std::string &path, std::string &token, std::string &err) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    err = "--token-file: cannot read '" + path + "': " + strerror(errno);
-    return false;
-  }
-  if (st.st_mode & 077) {
-    char mode[8];
-    snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    err = "--token-file: '" + path + "' has mode " + mode + ": others can read the token; chmod 600 it";
-    return false;
-  }
-  std::ifstream in(path);
-  std::getline(in, token);
-  while (!token.empty() && isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.size() < 16) {
-    err = "--token-file: the token in '" + path + "' has " + std::to_string(token.size()) +
-          " characters; use at least 16 (e.g. head -c 24 /dev/urandom | base64)";
-    return false;
-  }
-  for (char c : token)
-    if (c <= ' ' || c > '~') {
-      err = "--token-file: the token in '" + path + "' must be printable ASCII without spaces";
-      return false;
-    }
-  return true;
-}
-
 
 } // namespace
 
@@ -115,7 +87,7 @@ int main(int argc, char **argv) {
   AgentConfig cfg;
   cfg.limits = limits;
   std::string err;
-  if (!readToken(tokenFile, cfg.token, err)) return die(err);
+  if (!readTokenFile(tokenFile, "--token-file", cfg.token, err)) return die(err);
   if (serverId.empty()) {
     char hn[256] = {};
     gethostname(hn, sizeof hn - 1);

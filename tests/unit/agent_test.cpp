@@ -5,9 +5,9 @@
 /// real data-plane processes are tested by tests/agent/agent.sh against the metron-agent binary.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/agent/Agent.h"
+#include "runtime/agent/Client.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <fstream>
 #include <sstream>
@@ -18,26 +18,8 @@ namespace {
 
 const char *kToken = "0123456789abcdef-token";
 
-std::string base64(const std::string &s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), reinterpret_cast<const unsigned char *>(s.data()),
-                          int(s.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-std::string sha256(const std::string &s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
-  std::string h;
-  char b[3];
-  for (unsigned i = 0; i < len; ++i) {
-    snprintf(b, sizeof b, "%02x", md[i]);
-    h += b;
-  }
-  return h;
-}
+std::string base64(const std::string &s) { return base64Encode(s); }
+std::string sha256(const std::string &s) { return sha256Hex(s); }
 
 /// A real ELF image (small: every deploy encodes it).
 const std::string &elf() {

@@ -297,6 +297,18 @@ TEST(Topology, ProfilePathIsRelativeToTheTopology) {
                            "/profiles/bad.toml:1:1: unknown key 'nmae' at the top level");
 }
 
+TEST(Topology, AgentAndOpenflowTargets) {
+  Topology t = parse("[[switch]]\nname = \"s1\"\nprofile = \"ovs\"\nopenflow = \"unix:/run/ovs/br0.mgmt\"\n"
+                     "[[switch]]\nname = \"s2\"\nprofile = \"ovs\"\nopenflow = \"tcp:[::1]:6653\"\n"
+                     "[[server]]\nname = \"s\"\ncores = 1\nagent = \"192.0.2.7:8600\"\n"
+                     "[[server.nic]]\nname = \"n\"\nprofile = \"connectx-5\"\n"
+                     "[[server]]\nname = \"t\"\ncores = 1\n[[server.nic]]\nname = \"n\"\nprofile = \"connectx-5\"\n");
+  EXPECT_EQ(t.switches[0].openflow, "unix:/run/ovs/br0.mgmt");
+  EXPECT_EQ(t.switches[1].openflow, "tcp:[::1]:6653");
+  EXPECT_EQ(t.servers[0].agent, "192.0.2.7:8600");
+  EXPECT_EQ(t.servers[1].agent, "");
+}
+
 TEST(Topology, IngressAndEgressMayShareAPort) {
   Topology t = parse("[[server]]\nname = \"s\"\ncores = 1\n[[server.nic]]\nname = \"n\"\nprofile = \"connectx-5\"\n"
                      "[[ingress]]\nport = \"in0\"\nat = \"s.n:0\"\n"
@@ -347,9 +359,21 @@ TEST(Topology, BadInputs) {
       {"unknown top-level key", "nmae = \"x\"\n",
        "t.toml:1:1: error: nmae: unknown key; the top level has the keys name, cap_thr, switch, server, link, ingress, "
        "egress"},
+      {"agent not IP:PORT", "[[server]]\nname = \"server1\"\ncores = 4\nagent = \"localhost:80\"\n",
+       "t.toml:4:9: error: server[0].agent: must be the IP:PORT of the server's metron-agent, not \"localhost:80\""},
+      {"agent port out of range", "[[server]]\nname = \"server1\"\ncores = 4\nagent = \"127.0.0.1:65536\"\n",
+       "t.toml:4:9: error: server[0].agent: must be the IP:PORT of the server's metron-agent, not \"127.0.0.1:65536\""},
+      {"agent not a string", "[[server]]\nname = \"server1\"\ncores = 4\nagent = 8600\n",
+       "t.toml:4:9: error: server[0].agent: must be a string, not an integer"},
+      {"openflow not a target", sw + "openflow = \"br0\"\n",
+       "t.toml:4:12: error: switch[0].openflow: must be an OpenFlow connection ovs-ofctl takes: \"unix:PATH\" (a "
+       "bridge's .mgmt socket), \"tcp:IP:PORT\" or \"ssl:IP:PORT\", not \"br0\""},
+      {"openflow tcp without port", sw + "openflow = \"tcp:127.0.0.1\"\n",
+       "t.toml:4:12: error: switch[0].openflow: must be an OpenFlow connection ovs-ofctl takes: \"unix:PATH\" (a "
+       "bridge's .mgmt socket), \"tcp:IP:PORT\" or \"ssl:IP:PORT\", not \"tcp:127.0.0.1\""},
       {"unknown switch key", sw + "rulez = 5\n",
        "t.toml:4:1: error: switch[0].rulez: unknown key; a [[switch]] has the keys name, profile, rules, cap_thr, "
-       "ports"},
+       "ports, openflow"},
       {"unknown NIC key", kServer + "  queues = 4\n",
        "t.toml:7:3: error: server[0].nic[0].queues: unknown key; a [[server.nic]] has the keys name, profile, ports, "
        "rules, cap_thr"},
