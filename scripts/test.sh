@@ -26,8 +26,8 @@ failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<< "$summary")
 echo "== build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETRON_TESTS=ON -DMETRON_FUZZ=OFF > build.configure.log 2>&1 \
   || { cat build.configure.log; exit 1; }
-ninja -C build -j "$jobs" metronc bench_check bench_synth bench_targets metron-diff metron-mkpcap metron-pcapdiff \
-  dataplane_harness
+ninja -C build -j "$jobs" metronc metron-agent bench_check bench_synth bench_targets metron-diff metron-mkpcap \
+  metron-pcapdiff dataplane_harness
 
 echo "== differential and oracle tests at full size (Release): synthesized tables and the compiled data plane vs the reference interpreter, and ClassBench"
 ctest --test-dir build --output-on-failure -j "$jobs" -R '^(diff|oracle)\.' | tee build.diff.log || true
@@ -56,6 +56,9 @@ bash tests/bench/bench-dataplane.sh build || failed=$((failed + 1))
 total=$((total + 1))
 echo
 bash tests/bench/bench-placement.sh build/metronc || failed=$((failed + 1))
+total=$((total + 1))
+echo
+bash tests/bench/bench-deploy.sh build/metronc build/metron-agent . || failed=$((failed + 1))
 total=$((total + 1))
 
 echo

@@ -467,13 +467,14 @@ bool Agent::parseChain(const json &body, const std::string *id, Parsed &p, Respo
       p.rules.push_back(std::move(rule));
     }
   }
-  p.request = body;
-  p.request["config"].erase("executable");
+  // What is kept of the request: everything but the executable and the rules (held apart).
+  p.request = json::object();
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (it.key() != "config" && it.key() != "rules") p.request[it.key()] = it.value();
+  for (auto it = cfg.begin(); it != cfg.end(); ++it)
+    if (it.key() != "executable") p.request["config"][it.key()] = it.value();
   p.request["config"]["executable_bytes"] = p.executable.size();
-  if (p.request.contains("rules")) {
-    p.request["rules"]["count"] = p.rules.size();
-    p.request["rules"].erase("rules");
-  }
+  if (!p.rules.empty()) p.request["rules"] = {{"nic", p.rulesNic}, {"count", p.rules.size()}};
   p.request["id"] = p.id;
   return true;
 }
@@ -488,8 +489,21 @@ std::string Agent::nicDocument(const std::string &nic) const {
 
 bool Agent::validateNic(const std::string &nic, const std::vector<Rule> &rules, std::string &err) const {
   json d = {{"element", nic}, {"kind", "nic"}, {"rules", json::array()}};
-  for (const auto &r : rules) d["rules"].push_back(r.rule);
-  return dp::NicModel::parse(d.dump(), "the rules of " + nic, err) != nullptr;
+  json &a = d["rules"];
+  a.get_ref<json::array_t &>().reserve(rules.size());
+  for (const auto &r : rules) a.push_back(r.rule);
+  return dp::NicModel::parseDocument(d, "the rules of " + nic, err) != nullptr;
+}
+
+/// New rules for a NIC: alone (so that an error's rule index is the request's), then with the
+/// rules the NIC holds when it holds some (jumps between them).
+bool Agent::checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add,
+                       std::string &err) const {
+  if (!validateNic(nic, add, err)) return false;
+  if (held.empty()) return true;
+  std::vector<Rule> all = held;
+  all.insert(all.end(), add.begin(), add.end());
+  return validateNic(nic, all, err);
 }
 
 /// Installs the parsed chain's rules, starts its data plane; on failure removes what it did.
@@ -503,7 +517,7 @@ bool Agent::startChain(Chain &c, const Parsed &p, Response &err, const char *msg
   l.cpus = c.cpus;
   l.mainCpu = cfg_.host.mainCore;
   for (const auto &[port, nic] : p.ports) l.ports.push_back({port, *findNic(nic)});
-  if (!p.rulesNic.empty()) l.rules = nicDocument(p.rulesNic);
+  if (!p.rulesNic.empty() && runner_->dataplane()) l.rules = nicDocument(p.rulesNic);
   l.dispatch = p.dispatch;
   std::string why;
   if (!runner_->start(l, why)) {
@@ -562,10 +576,8 @@ Response Agent::deploy(const json &body) {
     for (const auto &r : rules_[p.rulesNic]) ids.insert(r.id);
     for (const auto &r : p.rules)
       if (!ids.insert(r.id).second) return error(409, msg, "rule ID '" + r.id + "' is taken on NIC " + p.rulesNic);
-    std::vector<Rule> all = rules_[p.rulesNic];
-    all.insert(all.end(), p.rules.begin(), p.rules.end());
     std::string why;
-    if (!validateNic(p.rulesNic, p.rules, why) || !validateNic(p.rulesNic, all, why)) return error(422, msg, why);
+    if (!checkRules(p.rulesNic, rules_[p.rulesNic], p.rules, why)) return error(422, msg, why);
   }
   Chain c;
   c.cpus.assign(free.begin(), free.begin() + long(p.cores));
@@ -657,9 +669,8 @@ Response Agent::reconf(const std::string &id, const json &body) {
     for (const auto &r : all) ids.insert(r.id);
     for (const auto &r : p.rules)
       if (!ids.insert(r.id).second) return error(409, msg, "rule ID '" + r.id + "' is taken on NIC " + p.rulesNic);
-    all.insert(all.end(), p.rules.begin(), p.rules.end());
     std::string why;
-    if (!validateNic(p.rulesNic, p.rules, why) || !validateNic(p.rulesNic, all, why)) return error(422, msg, why);
+    if (!checkRules(p.rulesNic, all, p.rules, why)) return error(422, msg, why);
   }
   // Replace: stop the old data plane, take its rules out, start the new one.
   json finalStats = runner_->stop(id);
@@ -790,12 +801,11 @@ Response Agent::rulesInstall(const std::string &nic, const json &body) {
     return error(409, msg, "NIC '" + nic + "' would hold " + std::to_string(rules_[nic].size() + add.size()) +
                                " rules; at most " + std::to_string(cfg_.limits.maxRulesPerNic));
   std::string why;
-  std::vector<Rule> all = rules_[nic];
-  all.insert(all.end(), add.begin(), add.end());
-  if (!validateNic(nic, add, why) || !validateNic(nic, all, why)) return error(422, msg, why);
+  if (!checkRules(nic, rules_[nic], add, why)) return error(422, msg, why);
   json installed = json::array();
   for (const auto &r : add) installed.push_back(r.id);
-  rules_[nic] = std::move(all);
+  auto &v = rules_[nic];
+  v.insert(v.end(), add.begin(), add.end());
   return reply("RULES_INSTALL_REP", {{"nic_id", nic}, {"rule_ids", installed}});
 }
 

@@ -213,6 +213,7 @@ private:
   json chainJson(const Chain &c);
   std::string nicDocument(const std::string &nic) const;
   bool validateNic(const std::string &nic, const std::vector<Rule> &rules, std::string &err) const;
+  bool checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add, std::string &err) const;
   const Nic *findNic(const std::string &id) const;
   std::vector<unsigned> freeCores() const;
   Response reply(const char *msg, json body = json::object(), int status = 200) const;

@@ -1033,6 +1033,10 @@ std::unique_ptr<NicModel> NicModel::parse(std::string_view json, const std::stri
     err = name + ": not valid JSON: " + e.what();
     return nullptr;
   }
+  return parseDocument(doc, name, err);
+}
+
+std::unique_ptr<NicModel> NicModel::parseDocument(const nlohmann::json &doc, const std::string &name, std::string &err) {
   std::unique_ptr<NicModel> m(new NicModel());
   m->impl_->name = name;
   if (!m->impl_->parse(doc, err)) return nullptr;

@@ -72,6 +72,8 @@
 
 #include "runtime/packet/Packet.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -103,6 +105,8 @@ public:
   /// item 1 (ipv4): unsupported field 'tos2' in "spec" (ipv4 fields: src, dst, tos, ttl, proto)".
   /// Also the top-level keys: "kind" must be "nic", rule groups below "groups" when it is given.
   static std::unique_ptr<NicModel> parse(std::string_view json, const std::string &name, std::string &err);
+  /// The same for a document already parsed (metron-agent checks rules it holds as JSON).
+  static std::unique_ptr<NicModel> parseDocument(const nlohmann::json &doc, const std::string &name, std::string &err);
   /// Reads and parses a file.
   static std::unique_ptr<NicModel> load(const std::string &path, std::string &err);
   ~NicModel(); ///< destroys the flows install() created (on ports that still exist)
