@@ -60,7 +60,7 @@ def start_agent(name, *args, wait=True):
 
 
 def request(port, method, path, body=None, token=TOKEN, ctype="application/json", raw=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     headers = {}
     if token is not None:
         headers["Authorization"] = "Bearer " + token
@@ -192,7 +192,7 @@ rules = json.load(open(os.path.join(out, "rules/server1.nic0.rte_flow.json")))["
 empty = write(os.path.join(TMP, "empty.pcap"), struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1), 0o644)
 agent_out = os.path.join(TMP, "agent-out.pcap")
 state = os.path.join(TMP, "state")
-dp, dport = start_agent("dp", "--state-dir", state, "--eal-args", EAL,
+dp, dport = start_agent("dp", "--state-dir", state, "--eal-args", EAL, "--max-body", str(1 << 28), "--start-timeout", "120000",
                         "--nic", "nic0=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null" % capture,
                         "--nic", "nic1=net_pcap1,rx_pcap=%s,tx_pcap=%s" % (empty, agent_out),
                         "--nic", "nic2=net_pcap2,rx_pcap=%s/missing.pcap,tx_pcap=/dev/null" % TMP)

@@ -47,6 +47,7 @@ capture=$data/pcap/tcpreplay/test.pcap
 for s in 1 2; do
   "$agent" --listen 127.0.0.1:0 --port-file "$tmp/agent$s.port" --token-file "$tmp/token" --server-id "server$s" \
     --state-dir "$tmp/state$s" --cores 0-1 --main-core 0 --eal-args "--no-huge --no-shconf -m 256 --no-pci" \
+    --max-body $((1 << 28)) --start-timeout 120000 \
     --nic "nic0=net_pcap$s,rx_pcap=$capture,tx_pcap=$tmp/out$s.pcap" > "$tmp/agent$s.log" 2>&1 &
   pids+=($!)
 done
@@ -76,7 +77,7 @@ where() { # the server status says runs chain $1
 }
 
 # 1. Pinned.
-if out=$("$metronc" deploy "$chain" --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --id a 2>&1) &&
+if out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --id a 2>&1) &&
   grep -q "deployed chain campus as 'a' on server1" <<< "$out" && grep -q "server selection .*server1 \[pinned with --server\]" <<< "$out" &&
   grep -q "^switch s1 .*2 flows in one bundle" <<< "$out" && grep -q "^server configuration (SC_DEPLOY)" <<< "$out"; then ok
 else bad "deploy --server server1: $out"; fi
@@ -86,7 +87,7 @@ if flows | grep -q "in_port=1 actions=output:2" && [ "$(flows | grep -c 'cookie=
 else bad "s1 does not forward port 1 to server1: $(flows)"; fi
 
 # 2. Algorithm 1: server1 has 1 of 2 cores free, server2 2 of 2; both are asked; server2 wins.
-if out=$("$metronc" deploy "$chain" --topology "$tmp/two.toml" --token-file "$tmp/token" --id b --seed 3 2>&1) &&
+if out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --id b --seed 3 2>&1) &&
   grep -q "deployed chain campus as 'b' on server2" <<< "$out" && grep -q "server2 by Algorithm 1" <<< "$out" &&
   grep -q "server1: 1 of 2 cores free" <<< "$out" && grep -q "server2: 2 of 2 cores free" <<< "$out"; then ok
 else bad "Algorithm 1 did not choose the less loaded server2: $out"; fi
@@ -110,18 +111,18 @@ out=$("$metronc" undeploy a --topology "$tmp/two.toml" --token-file "$tmp/token"
 [ $? = 1 ] && grep -q "no agent of topology 'two-servers' runs a chain 'a'" <<< "$out" && ok || bad "undeploy twice: $out"
 
 # 4. Refusals and rollback.
-out=$("$metronc" deploy "$chain" --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --cores 3 --id c 2>&1)
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --cores 3 --id c 2>&1)
 rc=$?
 if [ $rc = 1 ] && grep -q "SC_DEPLOY_REQ: .*HTTP 422: the chain needs 3 cores; this server gives chains 2 (the switch rules were removed)" <<< "$out"; then ok
 else bad "a refused deploy (rc $rc): $out"; fi
 [ -z "$(flows)" ] && ok || bad "switch flows left by a refused deploy: $(flows)"
 printf '%s\n' "0123456789abcdef-wrong-token" > "$tmp/wrong" && chmod 600 "$tmp/wrong"
-out=$("$metronc" deploy "$chain" --topology "$tmp/two.toml" --token-file "$tmp/wrong" --server server1 2>&1)
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/wrong" --server server1 2>&1)
 [ $? = 1 ] && grep -q "HTTP 401: wrong token" <<< "$out" && ok || bad "wrong token: $out"
 [ -z "$(flows)" ] && ok || bad "switch flows left by a wrong token: $(flows)"
-out=$("$metronc" deploy "$chain" --topology "$tmp/two.toml" --token-file "$tmp/token" --server server9 2>&1)
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server9 2>&1)
 [ $? = 2 ] && grep -q "no server 'server9'" <<< "$out" && ok || bad "unknown server: $out"
-out=$("$metronc" deploy "$chain" --topology "$tmp/none.toml" --token-file "$tmp/token" 2>&1)
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/none.toml" --token-file "$tmp/token" 2>&1)
 [ $? = 2 ] && grep -q "has an agent" <<< "$out" && ok || bad "no agents: $out"
 chmod 644 "$tmp/wrong"
 out=$("$metronc" status --topology "$tmp/two.toml" --token-file "$tmp/wrong" 2>&1)

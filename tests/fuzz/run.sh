@@ -98,6 +98,25 @@ table("fw", [[(8, 1, 6, 0xff), (12, 0, 80, 80), (6, 1, 0x0a000000, 0xff000000)],
              []])
 PY
 
+# metron-agent requests (fuzz_agent.cpp): byte 0 the route, byte 1 the item, then the body.
+mkdir -p "$corpus/agent"
+/usr/bin/python3 - "$corpus/agent" <<'PY'
+import base64, hashlib, json, sys
+exe = b"\x7fELF" + bytes(60)
+rule = {"group": 0, "priority": 0, "ingress": True, "port": 0,
+        "pattern": [{"type": "eth"}, {"type": "ipv4"}, {"type": "udp", "spec": {"dst": 53}, "mask": {"dst": 65535}}],
+        "actions": [{"type": "mark", "id": 1}, {"type": "queue", "index": 0}]}
+deploy = {"id": "a", "cores": 2, "ports": {"p0": "nic0"},
+          "config": {"executable": base64.b64encode(exe).decode(), "sha256": hashlib.sha256(exe).hexdigest()},
+          "rules": {"nic": "nic0", "rules": [{"id": "a/0", "rule": rule}]}}
+seeds = {"deploy": (3, 0, deploy), "reconf": (5, 0, dict(deploy, cores=1)), "delete": (6, 0, None),
+         "install": (9, 3, {"rules": [{"id": "r1", "rule": rule}]}), "rdelete": (10, 3, {"rule_ids": ["r1"]}),
+         "setctrl": (11, 0, {"ip": "127.0.0.1", "port": 8181}), "delctrl": (13, 0, {"ip": "127.0.0.1", "port": 8181}),
+         "features": (0, 0, None), "stats": (4, 0, None)}
+for name, (route, item, body) in seeds.items():
+    open(sys.argv[1] + "/" + name, "wb").write(bytes([route, item]) + (json.dumps(body).encode() if body else b""))
+PY
+
 cd "$corpus"   # relative imports found by the fuzzer resolve inside the scratch dir
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
 "$build/fuzz_parser" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
@@ -115,4 +134,6 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=pri
   -artifact_prefix="$build/crash-fuzz_rteflow-" -dict="$corpus/rteflow.dict" -print_final_stats=1 "$corpus/rteflow" 2>&1 | tail -15
 "$build/fuzz_acl" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$build/crash-fuzz_acl-" -print_final_stats=1 "$corpus/acl" 2>&1 | tail -15
-echo "fuzz: 7 passed, 0 failed"
+"$build/fuzz_agent" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/crash-fuzz_agent-" -dict="$corpus/rteflow.dict" -print_final_stats=1 "$corpus/agent" 2>&1 | tail -15
+echo "fuzz: 8 passed, 0 failed"
