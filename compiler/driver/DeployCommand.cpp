@@ -432,14 +432,22 @@ struct StatusOptions {
   unsigned timeoutMs = 10000;
 };
 
-int runStatus(const StatusOptions &o) {
-  auto topo = readTopology("status", o.topology);
-  if (!topo) return 2;
-  std::string token, err;
+/// The topology and the token of status and undeploy; false after printing why (exit 2).
+bool readInputs(const char *cmd, const StatusOptions &o, std::optional<place::Topology> &topo, std::string &token) {
+  topo = readTopology(cmd, o.topology);
+  if (!topo) return false;
+  std::string err;
   if (!agent::readTokenFile(o.tokenFile, "--token-file", token, err)) {
-    fprintf(stderr, "metronc status: error: %s\n", err.c_str());
-    return 2;
+    fprintf(stderr, "metronc %s: error: %s\n", cmd, err.c_str());
+    return false;
   }
+  return true;
+}
+
+int runStatus(const StatusOptions &o) {
+  std::optional<place::Topology> topo;
+  std::string token;
+  if (!readInputs("status", o, topo, token)) return 2;
   json all = json::array();
   bool unreachable = false;
   for (const auto &s : topo->servers) {
@@ -491,13 +499,9 @@ int runStatus(const StatusOptions &o) {
 }
 
 int runUndeploy(const StatusOptions &o) {
-  auto topo = readTopology("undeploy", o.topology);
-  if (!topo) return 2;
+  std::optional<place::Topology> topo;
   std::string token, err;
-  if (!agent::readTokenFile(o.tokenFile, "--token-file", token, err)) {
-    fprintf(stderr, "metronc undeploy: error: %s\n", err.c_str());
-    return 2;
-  }
+  if (!readInputs("undeploy", o, topo, token)) return 2;
   if (!agent::validId(o.id, 64, false)) {
     fprintf(stderr, "metronc undeploy: error: '%s' is not a chain ID\n", o.id.c_str());
     return 2;

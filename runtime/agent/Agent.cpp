@@ -757,12 +757,12 @@ Response Agent::rulesMonitorAll() {
   return reply("RULES_MONITOR_REP", {{"nics", all}});
 }
 
-/// The running chain whose data plane owns \p nic ("" when none): its NIC model loaded the
-/// rules when it started, so they cannot change under it.
-static std::string busyOwner(const std::map<std::string, std::vector<std::pair<std::string, std::string>>> &ports,
-                             const std::string &nic) {
-  for (const auto &[id, ps] : ports)
-    for (const auto &[port, n] : ps)
+/// The chain whose data plane owns \p nic ("" when none, or without data planes): its NIC model
+/// loaded the rules when it started, so they cannot change under it.
+std::string Agent::dataplaneOwner(const std::string &nic) const {
+  if (!runner_->dataplane()) return "";
+  for (const auto &[id, c] : chains_)
+    for (const auto &[port, n] : c.ports)
       if (n == nic) return id;
   return "";
 }
@@ -790,13 +790,9 @@ Response Agent::rulesInstall(const std::string &nic, const json &body) {
     r.rule = rs[i]["rule"];
     add.push_back(std::move(r));
   }
-  if (runner_->dataplane()) {
-    std::map<std::string, std::vector<std::pair<std::string, std::string>>> ports;
-    for (const auto &[id, c] : chains_) ports[id] = c.ports;
-    if (std::string o = busyOwner(ports, nic); !o.empty())
-      return error(409, msg, "NIC '" + nic + "' belongs to the running data plane of chain '" + o +
-                                 "', which loaded its rules when it started: change them with SC_RECONF_REQ");
-  }
+  if (std::string o = dataplaneOwner(nic); !o.empty())
+    return error(409, msg, "NIC '" + nic + "' belongs to the running data plane of chain '" + o +
+                               "', which loaded its rules when it started: change them with SC_RECONF_REQ");
   if (rules_[nic].size() + add.size() > cfg_.limits.maxRulesPerNic)
     return error(409, msg, "NIC '" + nic + "' would hold " + std::to_string(rules_[nic].size() + add.size()) +
                                " rules; at most " + std::to_string(cfg_.limits.maxRulesPerNic));
@@ -830,12 +826,8 @@ Response Agent::rulesDelete(const std::string &nic, const json &body) {
   if (!unknown.empty()) return error(404, msg, "NIC '" + nic + "' has no rule " + joinIds(unknown) + "; nothing was deleted");
   if (!owned.empty())
     return error(409, msg, "rules " + joinIds(owned) + " belong to a deployed chain: SC_DELETE_REQ or SC_RECONF_REQ removes them");
-  if (runner_->dataplane()) {
-    std::map<std::string, std::vector<std::pair<std::string, std::string>>> ports;
-    for (const auto &[id, c] : chains_) ports[id] = c.ports;
-    if (std::string o = busyOwner(ports, nic); !o.empty())
-      return error(409, msg, "NIC '" + nic + "' belongs to the running data plane of chain '" + o + "'");
-  }
+  if (std::string o = dataplaneOwner(nic); !o.empty())
+    return error(409, msg, "NIC '" + nic + "' belongs to the running data plane of chain '" + o + "'");
   json deleted = json::array();
   std::vector<Rule> keep;
   for (auto &r : v) (del.count(r.id) ? deleted.push_back(r.id) : keep.push_back(r));

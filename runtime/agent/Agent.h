@@ -215,6 +215,7 @@ private:
   bool validateNic(const std::string &nic, const std::vector<Rule> &rules, std::string &err) const;
   bool checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add, std::string &err) const;
   const Nic *findNic(const std::string &id) const;
+  std::string dataplaneOwner(const std::string &nic) const;
   std::vector<unsigned> freeCores() const;
   Response reply(const char *msg, json body = json::object(), int status = 200) const;
   Response error(int status, const char *msg, const std::string &why) const;
