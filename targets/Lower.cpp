@@ -454,7 +454,11 @@ private:
       d.rules.push_back(std::move(r));
       return;
     }
-    // The server's NIC behind a tagging switch: tag → the queue of its core.
+    // The server's NIC behind a tagging switch: tag → the queue of its core. A VLAN tag is
+    // popped and given to the data plane as the packet's mark (the value the generated code
+    // dispatches on), so that the core sees the frame as the switch left it, untagged, exactly
+    // as behind a NIC that classified it itself. A MAC tag replaced eth.dst and cannot be undone:
+    // only its queue is set.
     for (const auto &tu : out_.tags) {
       Rule r;
       r.priority = 1;
@@ -466,6 +470,10 @@ private:
                                 ", the tag " + site_.element + " puts on packets: the server dispatches them in software");
         d.rules.clear();
         return;
+      }
+      if (tu.kind == TagKind::Vlan) {
+        r.actions.push_back({ActionKind::PopVlan, FieldId::VlanId, 0, ""});
+        r.actions.push_back({ActionKind::Mark, FieldId::InPort, tu.value, ""});
       }
       r.actions.push_back({ActionKind::Queue, FieldId::InPort, tu.core, ""});
       r.role = RuleRole::Dispatch;

@@ -16,7 +16,8 @@
 ///  - path rules on the switches after the classifier: tagged (and untagged) chain traffic
 ///    from the previous hop goes out towards the server, matching only the tag; on the
 ///    switches before it (Algorithm 2's setupPath), the chain's traffic goes on towards it;
-///  - dispatch rules on the server's NIC when a switch tags: tag → the queue of its core;
+///  - dispatch rules on the server's NIC when a switch tags: tag → the queue of its core (a VLAN
+///    tag also popped and turned into the packet's mark, which the data plane dispatches on);
 ///  - return rules: what the server sends back leaves by the chain's egress point.
 //===----------------------------------------------------------------------------------------===//
 #pragma once

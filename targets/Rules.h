@@ -64,7 +64,7 @@ enum class RuleRole : uint8_t {
   Mirror,   ///< return path of NAPT'ed flows: back to the core holding their mapping
   Default,  ///< everything the classifier does not take: to the server, untagged
   Path,     ///< an element after the classifier: forwards tagged packets towards the server
-  Dispatch, ///< the server's NIC: tag → queue of the owning core
+  Dispatch, ///< the server's NIC: tag → queue of the owning core (VLAN: popped, as the mark)
   Return,   ///< packets leaving the chain: from the server towards an egress point
   Root      ///< device table 0 of a NIC whose classifier starts in table 1 (SplitPlan::rootJump)
 };

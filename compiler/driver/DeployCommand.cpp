@@ -305,11 +305,17 @@ int runDeploy(const DeployOptions &o) {
   steps.push_back({"  placement + rules (Algorithm 2)", "", translateMs});
   steps.push_back({"  code generation + link", "", codegenMs});
   steps.push_back({"  parse, check, write", "", otherMs});
-  if (cr.classifierKind != "nic")
-    return fail("Algorithm 2 put the classifier of chain " + cr.chain + " on switch '" + cr.classifier +
-                "'; the data plane takes its tags only from the rules of its NIC so far (the switch's VLAN tags are not "
-                "read yet), so nothing was deployed: use a topology where the server's NIC classifies (a switch with "
-                "fewer `rules`, or none on the path)");
+  if (cr.classifierKind != "nic") {
+    // The switch tags with VLAN IDs, which the NIC's rules pop and turn into the data plane's
+    // marks; a MAC tag replaced eth.dst, which nothing can restore.
+    std::ifstream pf(out + "/plan.json");
+    json plan = json::parse(pf, nullptr, false);
+    for (const auto &t : plan.is_object() ? plan.value("tags", json::array()) : json::array())
+      if (t.value("kind", "") == "mac")
+        return fail("Algorithm 2 put the classifier of chain " + cr.chain + " on switch '" + cr.classifier +
+                    "', which tags with " + t.value("kind", "?") + " tags; the data plane can take a switch's VLAN tags "
+                    "only (a MAC tag replaces eth.dst for good), so nothing was deployed");
+  }
   if (cr.executable.empty()) return fail("the compile wrote no data-plane executable");
 
   // The chain's ports on the server's NICs: where each port's traffic reaches the server.
@@ -392,10 +398,17 @@ int runDeploy(const DeployOptions &o) {
       undoSwitches();
       return fail("cannot read '" + cr.nicRules + "'");
     }
+    // The document names its element: "server.nic" (the NIC's own rules, or its dispatch by the
+    // switch's tags).
+    const std::string element = doc.value("element", "");
+    if (element.rfind(server + ".", 0) != 0) {
+      undoSwitches();
+      return fail("'" + cr.nicRules + "' is not the rules of a NIC of " + server + " (element '" + element + "')");
+    }
     json rules = json::array();
     for (size_t i = 0; i < doc["rules"].size(); ++i) rules.push_back({{"id", id + "/" + std::to_string(i)}, {"rule", doc["rules"][i]}});
     nicRules = rules.size();
-    req["rules"] = {{"nic", cr.classifier.substr(server.size() + 1)}, {"rules", std::move(rules)}};
+    req["rules"] = {{"nic", element.substr(server.size() + 1)}, {"rules", std::move(rules)}};
   }
   agent::AgentClient client(srv.agent, token, o.timeoutMs);
   agent::AgentReply r = client.call("POST", "/metron/service_chains", &req);

@@ -110,6 +110,25 @@ else bad "server1's data plane did not emit the reference interpreter's frames";
 out=$("$metronc" undeploy a --topology "$tmp/two.toml" --token-file "$tmp/token" 2>&1)
 [ $? = 1 ] && grep -q "no agent of topology 'two-servers' runs a chain 'a'" <<< "$out" && ok || bad "undeploy twice: $out"
 
+# 3b. The switch classifies (no `rules` limit: Algorithm 2 gives it the chain): its flows tag
+# with VLAN IDs, the NIC's rules pop them (tests/tools/ovs-dataplane.sh checks that data path).
+sed 's/^rules = 1$//' "$tmp/two.toml" > "$tmp/switch.toml"
+if out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/switch.toml" --token-file "$tmp/token" --server server2 --id sw 2>&1) &&
+  grep -q "classifier s1" <<< "$out"; then ok; else bad "deploy with the switch classifying: $out"; fi
+n=$(flows | grep -c 'push_vlan')
+[ "$n" -gt 100 ] && flows | grep -q "output:3" && ok || bad "s1 holds $n tagging flows towards server2"
+nic=$("$PY" - "$(cat "$tmp/agent2.port")" "$tmp/token" <<'PY'
+import http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/metron/rules/nic0", headers={"Authorization": "Bearer " + open(sys.argv[2]).read().strip()})
+rules = json.loads(c.getresponse().read())["rules"]
+print(sum(1 for r in rules if [a["type"] for a in r["rule"]["actions"]][:2] == ["of_pop_vlan", "mark"]))
+PY
+)
+[ "$nic" -ge 1 ] && ok || bad "server2's NIC has no pop-and-mark dispatch rule ($nic)"
+out=$("$metronc" undeploy sw --topology "$tmp/switch.toml" --token-file "$tmp/token" 2>&1) && [ -z "$(flows)" ] && ok ||
+  bad "undeploy sw: $out; flows left: $(flows | head -3)"
+
 # 4. Refusals and rollback.
 out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --cores 3 --id c 2>&1)
 rc=$?
