@@ -18,8 +18,8 @@ PKGS=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests
   googletest libgtest-dev libgmock-dev valgrind python3 python3-scapy tcpdump
-  # later stages: switch, distributed state, traffic replay, namespaces
-  openvswitch-switch openvswitch-common etcd-server etcd-client tcpreplay iproute2
+  # later stages: switch, distributed state, traffic replay, namespaces, TLS test certificates
+  openvswitch-switch openvswitch-common etcd-server etcd-client tcpreplay iproute2 openssl
   # documentation checks
   groff-base man-db
 )

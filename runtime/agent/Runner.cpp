@@ -163,7 +163,7 @@ public:
       {
         std::lock_guard<std::mutex> lock(mu_);
         Proc &p = procs_[l.id];
-        if (p.running) poll(p);
+        if (p.running) poll(l.id, p);
         if (!p.running) {
           err = p.exit + "; its log ends:\n" + tail(log, 6);
           procs_.erase(l.id);
@@ -199,7 +199,7 @@ public:
       {
         std::lock_guard<std::mutex> lock(mu_);
         Proc &p = procs_[id];
-        if (p.running) poll(p);
+        if (p.running) poll(id, p);
         if (!p.running) break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -231,7 +231,7 @@ public:
     auto it = procs_.find(id);
     if (it == procs_.end()) return s;
     Proc &p = it->second;
-    if (p.running) poll(p);
+    if (p.running) poll(id, p);
     s.running = p.running;
     s.pid = p.pid;
     s.exit = p.exit;
@@ -274,8 +274,9 @@ private:
     return true;
   }
 
-  /// Reaps \p p if it has exited (mu_ held).
-  void poll(Proc &p) {
+  /// Reaps \p p if it has exited (mu_ held); an exit nobody asked for is logged here, wherever
+  /// it is noticed first (the reaper, a request's state(), a start that waits).
+  void poll(const std::string &id, Proc &p) {
     int status = 0;
     pid_t r = waitpid(p.pid, &status, WNOHANG);
     if (r == p.pid) {
@@ -285,6 +286,8 @@ private:
       p.running = false;
       p.exit = "gone (reaped elsewhere)";
     }
+    if (!p.running && !p.stopping)
+      fprintf(stderr, "metron-agent: the data plane of chain '%s' (pid %d) %s\n", id.c_str(), int(p.pid), p.exit.c_str());
   }
 
   void reap() {
@@ -292,12 +295,7 @@ private:
     while (!quit_) {
       cv_.wait_for(lock, std::chrono::milliseconds(250));
       for (auto &[id, p] : procs_)
-        if (p.running) {
-          poll(p);
-          if (!p.running && !p.stopping)
-            fprintf(stderr, "metron-agent: the data plane of chain '%s' (pid %d) %s\n", id.c_str(), int(p.pid),
-                    p.exit.c_str());
-        }
+        if (p.running) poll(id, p);
     }
   }
 

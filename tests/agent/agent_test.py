@@ -126,6 +126,27 @@ status, body, _ = request(port, "GET", "/metron/server_stats")
 check(status == 200 and body.get("message") == "GLOBAL_STATS_REP", "GLOBAL_STATS_REP", body)
 
 
+# ---- TLS ----------------------------------------------------------------------------------------
+cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True)
+check(r.returncode == 0, "openssl makes a test certificate", r.stderr)
+tls, tport = start_agent("tls", "--no-dataplane", "--tls-cert", cert, "--tls-key", key)
+import ssl
+ctx = ssl.create_default_context(cafile=cert)
+c = http.client.HTTPSConnection("127.0.0.1", tport, context=ctx, timeout=30)
+c.request("GET", "/metron/server_resources", headers={"Authorization": "Bearer " + TOKEN})
+resp = c.getresponse()
+check(resp.status == 200 and json.loads(resp.read()).get("message") == "FEATURES_REP", "FEATURES_REQ over HTTPS")
+try:
+    plain = request(tport, "GET", "/metron/server_resources")[0]
+except Exception:
+    plain = "refused"
+check(plain != 200, "no plain HTTP on a TLS agent", plain)
+cli_rejects(["--listen", "127.0.0.1:0", "--token-file", TOKEN_FILE, "--no-dataplane", "--tls-cert", TMP + "/none.pem",
+             "--tls-key", key], "cannot use --tls-cert", "a missing certificate")
+
 # ---- SERVER_REGISTER → FEATURES_REQ/REP with a controller ------------------------------------
 class Controller(http.server.BaseHTTPRequestHandler):
     registrations = []
@@ -263,6 +284,25 @@ got, want = frames(agent_out), frames(reference)
 check(r.returncode == 0 and len(want) == 132 and got == want,
       "the agent's data plane emits the reference interpreter's frames", "%d vs %d frames" % (len(got), len(want)))
 
+# A data plane that dies is reported: SC_STATS_REP says how, the agent's log too.
+status, body, _ = request(dport, "POST", "/metron/service_chains", deploy_body("dies", {"port0": "nic0", "port1": "nic1"}))
+check(status == 200, "deployed again", body)
+pid = body.get("chain", {}).get("dataplane", {}).get("pid", -1)
+if pid > 0:
+    os.kill(pid, signal.SIGKILL)
+dp_state = {}
+for _ in range(100):
+    dp_state = request(dport, "GET", "/metron/service_chains/dies")[1].get("chain", {}).get("dataplane", {})
+    if dp_state.get("state") == "exited":
+        break
+    time.sleep(0.05)
+check(dp_state.get("state") == "exited" and dp_state.get("exit") == "killed by signal 9 (Killed)",
+      "SC_STATS_REP reports a data plane that was killed", dp_state)
+time.sleep(0.5)
+check("the data plane of chain 'dies' (pid %d) killed by signal 9" % pid in open(os.path.join(TMP, "dp.log")).read(),
+      "the agent logs the exit")
+check(request(dport, "DELETE", "/metron/service_chains/dies")[0] == 200, "a dead chain can be deleted")
+
 # SIGTERM with a chain running: the agent stops its data plane, then itself.
 status, body, _ = request(dport, "POST", "/metron/service_chains", deploy_body("again", {"port0": "nic0", "port1": "nic1"}))
 check(status == 200 and len(dataplanes()) == 1, "deployed again", body)
@@ -281,7 +321,7 @@ for pid in dataplanes():
     os.kill(pid, signal.SIGKILL)
 print("agent: %d passed, %d failed" % (passed, len(failures)))
 if failures:
-    for p in ("ctl", "reg", "dp"):
+    for p in ("ctl", "reg", "tls", "dp"):
         path = os.path.join(TMP, p + ".log")
         if os.path.exists(path):
             print("---", p, "log:\n" + open(path).read()[-3000:])
