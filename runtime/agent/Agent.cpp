@@ -173,6 +173,7 @@ bool validId(const std::string &s, size_t maxLen, bool slash) {
 struct Agent::Parsed {
   std::string id;
   uint64_t cores = 0;
+  std::vector<unsigned> coreList; ///< the CPUs the request names ("cores": [2, 3]), empty for a count
   std::vector<std::pair<std::string, std::string>> ports;
   std::string executable, sha256;
   std::string rulesNic;
@@ -418,7 +419,21 @@ bool Agent::parseChain(const json &body, const std::string *id, Parsed &p, Respo
       return s.fail("id", "'" + p.id + "' differs from the chain of the URL ('" + *id + "')"), bad();
   }
   if (id) p.id = *id;
-  if (!s.unsignedInt(body["cores"], "cores", 1, 1024, p.cores)) return bad();
+  if (body["cores"].is_array()) {
+    // The CPUs themselves (pinning), rather than how many.
+    const json &a = body["cores"];
+    if (a.empty() || a.size() > 1024) return s.fail("cores", "expected 1 to 1024 CPU numbers"), bad();
+    for (size_t i = 0; i < a.size(); ++i) {
+      uint64_t c = 0;
+      if (!s.unsignedInt(a[i], "cores[" + std::to_string(i) + "]", 0, 65535, c)) return bad();
+      if (std::find(p.coreList.begin(), p.coreList.end(), unsigned(c)) != p.coreList.end())
+        return s.fail("cores[" + std::to_string(i) + "]", "CPU " + std::to_string(c) + " is named twice"), bad();
+      p.coreList.push_back(unsigned(c));
+    }
+    p.cores = p.coreList.size();
+  } else if (!s.unsignedInt(body["cores"], "cores", 1, 1024, p.cores)) {
+    return bad();
+  }
   const json &ports = body["ports"];
   if (!ports.is_object() || ports.empty())
     return s.fail("ports", "expected an object from chain port names to NIC IDs ({\"port0\": \"nic0\"})"), bad();
@@ -495,6 +510,50 @@ bool Agent::validateNic(const std::string &nic, const std::vector<Rule> &rules, 
   return dp::NicModel::parseDocument(d, "the rules of " + nic, err) != nullptr;
 }
 
+/// The cores a chain gets: the CPUs it names (each one this agent gives chains, and free), or
+/// p.cores of the free ones, those in \p prefer first.
+bool Agent::pickCores(const Parsed &p, const std::vector<unsigned> &free, const std::vector<unsigned> &prefer,
+                      std::vector<unsigned> &out, Response &err, const char *msg) const {
+  const size_t have = cfg_.host.cores.size();
+  auto isFree = [&](unsigned c) { return std::find(free.begin(), free.end(), c) != free.end(); };
+  if (!p.coreList.empty()) {
+    for (unsigned c : p.coreList) {
+      if (std::none_of(cfg_.host.cores.begin(), cfg_.host.cores.end(), [&](const Core &k) { return k.id == c; })) {
+        std::vector<std::string> ids;
+        for (const auto &k : cfg_.host.cores) ids.push_back(std::to_string(k.id));
+        err = error(422, msg, "cores: CPU " + std::to_string(c) + " is not one this server gives chains (" +
+                                  joinIds(ids, 16) + ")");
+        return false;
+      }
+      if (!isFree(c)) {
+        std::string by;
+        for (const auto &[cid, ch] : chains_)
+          if (std::find(ch.cpus.begin(), ch.cpus.end(), c) != ch.cpus.end()) by = cid;
+        err = error(409, msg, "cores: CPU " + std::to_string(c) + " is used by chain '" + by + "'");
+        return false;
+      }
+    }
+    out = p.coreList;
+    return true;
+  }
+  if (p.cores > have) {
+    err = error(422, msg, "the chain needs " + std::to_string(p.cores) + " cores; this server gives chains " +
+                              std::to_string(have));
+    return false;
+  }
+  if (free.size() < p.cores) {
+    err = error(409, msg, "the chain needs " + std::to_string(p.cores) + " cores; " + std::to_string(free.size()) +
+                              " of " + std::to_string(have) + " are free");
+    return false;
+  }
+  out.clear();
+  for (unsigned c : prefer)
+    if (out.size() < p.cores && isFree(c)) out.push_back(c);
+  for (unsigned c : free)
+    if (out.size() < p.cores && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  return true;
+}
+
 /// New rules for a NIC: alone (so that an error's rule index is the request's), then with the
 /// rules the NIC holds when it holds some (jumps between them).
 bool Agent::checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add,
@@ -560,17 +619,12 @@ Response Agent::deploy(const json &body) {
   }
   if (!p.rulesNic.empty() && !nicsUsed.count(p.rulesNic))
     return error(422, msg, "rules.nic: '" + p.rulesNic + "' is not one of the chain's NICs (ports)");
-  if (p.cores > cfg_.host.cores.size())
-    return error(422, msg, "the chain needs " + std::to_string(p.cores) + " cores; this server gives chains " +
-                               std::to_string(cfg_.host.cores.size()));
   // ... and be free.
   for (const auto &[cid, c] : chains_)
     for (const auto &[port, nic] : c.ports)
       if (nicsUsed.count(nic)) return error(409, msg, "NIC '" + nic + "' is used by chain '" + cid + "'");
-  std::vector<unsigned> free = freeCores();
-  if (free.size() < p.cores)
-    return error(409, msg, "the chain needs " + std::to_string(p.cores) + " cores; " + std::to_string(free.size()) +
-                               " of " + std::to_string(cfg_.host.cores.size()) + " are free");
+  Chain c;
+  if (!pickCores(p, freeCores(), {}, c.cpus, err, msg)) return err;
   if (!p.rulesNic.empty()) {
     std::set<std::string> ids;
     for (const auto &r : rules_[p.rulesNic]) ids.insert(r.id);
@@ -579,8 +633,6 @@ Response Agent::deploy(const json &body) {
     std::string why;
     if (!checkRules(p.rulesNic, rules_[p.rulesNic], p.rules, why)) return error(422, msg, why);
   }
-  Chain c;
-  c.cpus.assign(free.begin(), free.begin() + long(p.cores));
   if (!startChain(c, p, err, msg)) return err;
   chains_[p.id] = c;
   return reply("SC_DEPLOY_REP", {{"service_chain_id", p.id}, {"status", "deployed"}, {"chain", chainJson(chains_[p.id])}});
@@ -644,12 +696,9 @@ Response Agent::reconf(const std::string &id, const json &body) {
   std::vector<unsigned> free = freeCores();
   free.insert(free.end(), old.cpus.begin(), old.cpus.end());
   std::sort(free.begin(), free.end());
-  if (p.cores > cfg_.host.cores.size())
-    return error(422, msg, "the chain needs " + std::to_string(p.cores) + " cores; this server gives chains " +
-                               std::to_string(cfg_.host.cores.size()));
-  if (free.size() < p.cores)
-    return error(409, msg, "the chain needs " + std::to_string(p.cores) + " cores; " + std::to_string(free.size()) +
-                               " are free (its own included)");
+  // Keep the chain on its own cores where it can (its flow state is gone either way).
+  Chain next;
+  if (!pickCores(p, free, old.cpus, next.cpus, err, msg)) return err;
   // Its current rules, to take out and to put back if the new configuration fails.
   std::vector<Rule> oldRules;
   if (!old.rulesNic.empty()) {
@@ -675,14 +724,6 @@ Response Agent::reconf(const std::string &id, const json &body) {
   // Replace: stop the old data plane, take its rules out, start the new one.
   json finalStats = runner_->stop(id);
   if (!old.rulesNic.empty()) rules_[old.rulesNic] = without(old.rulesNic);
-  Chain next;
-  // Keep the chain on its own cores where it can (its flow state is gone either way).
-  std::vector<unsigned> cpus;
-  for (unsigned c : old.cpus)
-    if (cpus.size() < p.cores) cpus.push_back(c);
-  for (unsigned c : free)
-    if (cpus.size() < p.cores && std::find(cpus.begin(), cpus.end(), c) == cpus.end()) cpus.push_back(c);
-  next.cpus = cpus;
   Response fail;
   if (!startChain(next, p, fail, msg)) {
     // Put the previous configuration back.

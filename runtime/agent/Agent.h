@@ -213,6 +213,8 @@ private:
   json chainJson(const Chain &c);
   std::string nicDocument(const std::string &nic) const;
   bool validateNic(const std::string &nic, const std::vector<Rule> &rules, std::string &err) const;
+  bool pickCores(const Parsed &p, const std::vector<unsigned> &free, const std::vector<unsigned> &prefer,
+                 std::vector<unsigned> &out, Response &err, const char *msg) const;
   bool checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add, std::string &err) const;
   const Nic *findNic(const std::string &id) const;
   std::string dataplaneOwner(const std::string &nic) const;

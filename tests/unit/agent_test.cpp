@@ -347,6 +347,30 @@ TEST_F(AgentProtocol, DeployConflicts) {
   EXPECT_EQ(ok.body["chain"]["cores"], json({4}));
 }
 
+TEST_F(AgentProtocol, DeployOnNamedCores) {
+  json a = deployBody("a", 1, {{"p", "nic0"}});
+  a["cores"] = {3, 2};
+  Response r = call("POST", "/metron/service_chains", a);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["chain"]["cores"], json({3, 2})) << "in the order named: core 0 of the chain on CPU 3";
+  json b = deployBody("b", 1, {{"p", "nic1"}});
+  b["cores"] = {3};
+  EXPECT_REJECTED(call("POST", "/metron/service_chains", b), 409, "cores: CPU 3 is used by chain 'a'");
+  b["cores"] = {9};
+  EXPECT_REJECTED(call("POST", "/metron/service_chains", b), 422, "cores: CPU 9 is not one this server gives chains (1, 2, 3, 4)");
+  b["cores"] = {1, 1};
+  EXPECT_REJECTED(call("POST", "/metron/service_chains", b), 400, "cores[1]: CPU 1 is named twice");
+  b["cores"] = json::array();
+  EXPECT_REJECTED(call("POST", "/metron/service_chains", b), 400, "cores: expected 1 to 1024 CPU numbers");
+  // SC_RECONF may keep its own CPUs and take free ones.
+  a.erase("id");
+  a["cores"] = {2, 1};
+  r = call("PUT", "/metron/service_chains/a", a);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["chain"]["cores"], json({2, 1}));
+  EXPECT_EQ(freeCores(), 2u);
+}
+
 TEST_F(AgentProtocol, ChainLimit) {
   Limits l;
   l.maxChains = 1;
