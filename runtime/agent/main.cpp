@@ -84,6 +84,10 @@ int main(int argc, char **argv) {
   int port = 0;
   if (!splitHostPort(listen, host, port)) return die("--listen wants ADDR:PORT, not '" + listen + "'");
   if (tlsCert.empty() != tlsKey.empty()) return die("--tls-cert and --tls-key go together");
+  std::string ctlHost;
+  int ctlPort = 0;
+  if (!controller.empty() && (!splitHostPort(controller, ctlHost, ctlPort) || ctlPort == 0))
+    return die("--controller wants ADDR:PORT, not '" + controller + "'");
   AgentConfig cfg;
   cfg.limits = limits;
   std::string err;
@@ -183,24 +187,26 @@ int main(int argc, char **argv) {
     res.set_content(json({{"server_id", serverId}, {"error", why}}).dump(1) + "\n", "application/json");
   });
 
-  // SIGINT/SIGTERM stop the server; the chains are stopped below.
-  std::atomic<bool> stopping{false};
-  std::thread sigThread([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    if (sig == SIGINT || sig == SIGTERM) {
-      fprintf(stderr, "metron-agent: %s: stopping\n", strsignal(sig));
-      stopping = true;
-      svr->stop();
-    }
-  });
-
   if (!portFile.empty()) {
     std::ofstream pf(portFile + ".tmp");
     pf << port << "\n";
     pf.close();
     if (!pf || rename((portFile + ".tmp").c_str(), portFile.c_str()) != 0) return die("cannot write --port-file '" + portFile + "'", 1);
   }
+  // SIGINT/SIGTERM stop the server; the chains are stopped below.
+  std::atomic<bool> stopping{false}, listening{true};
+  std::thread sigThread([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    if (!stopping) fprintf(stderr, "metron-agent: %s: stopping\n", strsignal(sig));
+    stopping = true;
+    // Again until the server is down: a signal may come before it listens.
+    while (listening) {
+      svr->stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
   fprintf(stderr, "metron-agent: server %s listening on %s://%s:%d (%zu core%s for chains, main core %d, %zu NIC%s, %s)\n",
           serverId.c_str(), tlsCert.empty() ? "http" : "https", hostForUrl.c_str(), port, ncores, ncores == 1 ? "" : "s",
           mainCore, nnics, nnics == 1 ? "" : "s", noDataplane ? "control only (--no-dataplane)" : "data planes on");
@@ -208,10 +214,7 @@ int main(int argc, char **argv) {
   // SERVER_REGISTER with the controller, retried (1 s, 2 s, ... 30 s apart) until it answers.
   std::thread regThread;
   if (!controller.empty()) {
-    std::string ch;
-    int cp = 0;
-    if (!splitHostPort(controller, ch, cp) || cp == 0) return die("--controller wants ADDR:PORT, not '" + controller + "'");
-    regThread = std::thread([&, ch, cp] {
+    regThread = std::thread([&, ch = ctlHost, cp = ctlPort] {
       unsigned wait = 1;
       while (!stopping) {
         std::string why = agent.associate(ch, unsigned(cp));
@@ -227,6 +230,7 @@ int main(int argc, char **argv) {
   }
 
   bool ok = svr->listen_after_bind();
+  listening = false;
   if (!stopping) {
     // The server failed by itself: wake the signal thread so that it can be joined.
     stopping = true;
