@@ -510,6 +510,52 @@ bool Agent::validateNic(const std::string &nic, const std::vector<Rule> &rules, 
   return dp::NicModel::parseDocument(d, "the rules of " + nic, err) != nullptr;
 }
 
+/// What a deploy or reconfiguration of chain \p p names must exist here (its NICs; its rules'
+/// NIC among them; rules the NIC model takes) and be free: NICs no other chain uses, rule IDs
+/// no other rule of the NIC has. \p self: the chain being reconfigured ("" for a deploy),
+/// whose NICs and rules count as free.
+bool Agent::checkChain(const Parsed &p, const std::string &self, Response &err, const char *msg) {
+  std::set<std::string> nicsUsed;
+  for (const auto &[port, nic] : p.ports) {
+    if (!findNic(nic)) {
+      std::vector<std::string> have;
+      for (const auto &n : cfg_.host.nics) have.push_back(n.id);
+      err = error(422, msg, "ports." + port + ": this server has no NIC '" + nic + "' (NICs: " +
+                                (have.empty() ? std::string("none") : joinIds(have)) + ")");
+      return false;
+    }
+    nicsUsed.insert(nic);
+  }
+  if (!p.rulesNic.empty() && !nicsUsed.count(p.rulesNic)) {
+    err = error(422, msg, "rules.nic: '" + p.rulesNic + "' is not one of the chain's NICs (ports)");
+    return false;
+  }
+  for (const auto &[cid, c] : chains_)
+    if (cid != self)
+      for (const auto &[port, nic] : c.ports)
+        if (nicsUsed.count(nic)) {
+          err = error(409, msg, "NIC '" + nic + "' is used by chain '" + cid + "'");
+          return false;
+        }
+  if (p.rulesNic.empty()) return true;
+  std::vector<Rule> held;
+  for (const auto &r : rules_[p.rulesNic])
+    if (self.empty() || r.owner != self) held.push_back(r);
+  std::set<std::string> ids;
+  for (const auto &r : held) ids.insert(r.id);
+  for (const auto &r : p.rules)
+    if (!ids.insert(r.id).second) {
+      err = error(409, msg, "rule ID '" + r.id + "' is taken on NIC " + p.rulesNic);
+      return false;
+    }
+  std::string why;
+  if (!checkRules(p.rulesNic, held, p.rules, why)) {
+    err = error(422, msg, why);
+    return false;
+  }
+  return true;
+}
+
 /// The cores a chain gets: the CPUs it names (each one this agent gives chains, and free), or
 /// p.cores of the free ones, those in \p prefer first.
 bool Agent::pickCores(const Parsed &p, const std::vector<unsigned> &free, const std::vector<unsigned> &prefer,
@@ -606,33 +652,9 @@ Response Agent::deploy(const json &body) {
   if (chains_.count(p.id)) return error(409, msg, "chain '" + p.id + "' is deployed already (SC_RECONF_REQ changes it)");
   if (chains_.size() >= cfg_.limits.maxChains)
     return error(409, msg, "this agent runs at most " + std::to_string(cfg_.limits.maxChains) + " chains (--max-chains)");
-  // What the body names must exist here...
-  std::set<std::string> nicsUsed;
-  for (const auto &[port, nic] : p.ports) {
-    if (!findNic(nic)) {
-      std::vector<std::string> have;
-      for (const auto &n : cfg_.host.nics) have.push_back(n.id);
-      return error(422, msg, "ports." + port + ": this server has no NIC '" + nic + "' (NICs: " +
-                                 (have.empty() ? std::string("none") : joinIds(have)) + ")");
-    }
-    nicsUsed.insert(nic);
-  }
-  if (!p.rulesNic.empty() && !nicsUsed.count(p.rulesNic))
-    return error(422, msg, "rules.nic: '" + p.rulesNic + "' is not one of the chain's NICs (ports)");
-  // ... and be free.
-  for (const auto &[cid, c] : chains_)
-    for (const auto &[port, nic] : c.ports)
-      if (nicsUsed.count(nic)) return error(409, msg, "NIC '" + nic + "' is used by chain '" + cid + "'");
+  if (!checkChain(p, "", err, msg)) return err;
   Chain c;
   if (!pickCores(p, freeCores(), {}, c.cpus, err, msg)) return err;
-  if (!p.rulesNic.empty()) {
-    std::set<std::string> ids;
-    for (const auto &r : rules_[p.rulesNic]) ids.insert(r.id);
-    for (const auto &r : p.rules)
-      if (!ids.insert(r.id).second) return error(409, msg, "rule ID '" + r.id + "' is taken on NIC " + p.rulesNic);
-    std::string why;
-    if (!checkRules(p.rulesNic, rules_[p.rulesNic], p.rules, why)) return error(422, msg, why);
-  }
   if (!startChain(c, p, err, msg)) return err;
   chains_[p.id] = c;
   return reply("SC_DEPLOY_REP", {{"service_chain_id", p.id}, {"status", "deployed"}, {"chain", chainJson(chains_[p.id])}});
@@ -682,17 +704,7 @@ Response Agent::reconf(const std::string &id, const json &body) {
   if (!parseChain(body, &id, p, err)) return err;
   Chain &old = it->second;
   // As SC_DEPLOY, but the chain's own cores, NICs and rules count as free.
-  std::set<std::string> nicsUsed;
-  for (const auto &[port, nic] : p.ports) {
-    if (!findNic(nic)) return error(422, msg, "ports." + port + ": this server has no NIC '" + nic + "'");
-    nicsUsed.insert(nic);
-  }
-  if (!p.rulesNic.empty() && !nicsUsed.count(p.rulesNic))
-    return error(422, msg, "rules.nic: '" + p.rulesNic + "' is not one of the chain's NICs (ports)");
-  for (const auto &[cid, c] : chains_)
-    if (cid != id)
-      for (const auto &[port, nic] : c.ports)
-        if (nicsUsed.count(nic)) return error(409, msg, "NIC '" + nic + "' is used by chain '" + cid + "'");
+  if (!checkChain(p, id, err, msg)) return err;
   std::vector<unsigned> free = freeCores();
   free.insert(free.end(), old.cpus.begin(), old.cpus.end());
   std::sort(free.begin(), free.end());
@@ -712,15 +724,6 @@ Response Agent::reconf(const std::string &id, const json &body) {
       if (r.owner != id) v.push_back(r);
     return v;
   };
-  if (!p.rulesNic.empty()) {
-    std::set<std::string> ids;
-    std::vector<Rule> all = without(p.rulesNic);
-    for (const auto &r : all) ids.insert(r.id);
-    for (const auto &r : p.rules)
-      if (!ids.insert(r.id).second) return error(409, msg, "rule ID '" + r.id + "' is taken on NIC " + p.rulesNic);
-    std::string why;
-    if (!checkRules(p.rulesNic, all, p.rules, why)) return error(422, msg, why);
-  }
   // Replace: stop the old data plane, take its rules out, start the new one.
   json finalStats = runner_->stop(id);
   if (!old.rulesNic.empty()) rules_[old.rulesNic] = without(old.rulesNic);

@@ -213,6 +213,7 @@ private:
   json chainJson(const Chain &c);
   std::string nicDocument(const std::string &nic) const;
   bool validateNic(const std::string &nic, const std::vector<Rule> &rules, std::string &err) const;
+  bool checkChain(const Parsed &p, const std::string &self, Response &err, const char *msg);
   bool pickCores(const Parsed &p, const std::vector<unsigned> &free, const std::vector<unsigned> &prefer,
                  std::vector<unsigned> &out, Response &err, const char *msg) const;
   bool checkRules(const std::string &nic, const std::vector<Rule> &held, const std::vector<Rule> &add, std::string &err) const;
