@@ -126,7 +126,25 @@ uint64_t pseudoSum(const uint8_t *ip, uint8_t proto, size_t l4len) {
   return sumBytes(ip + 12, 8) + proto + l4len;
 }
 
+/// Loads and stores of the frame's bytes as they are (network order). Checksum updates work on
+/// these raw words: a one's-complement sum of byte-swapped words is the byte-swapped sum, also
+/// after folding (RFC 1071, section 2 (B)), so no word needs a swap on the way in or out; and 0
+/// and 0xffff, the two values UDP treats specially, are their own swaps.
+uint16_t ld16(const uint8_t *p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+uint32_t ld32(const uint8_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+void st16(uint8_t *p, uint16_t v) { std::memcpy(p, &v, 2); }
+void st32(uint8_t *p, uint32_t v) { std::memcpy(p, &v, 4); }
+
 /// The change of a one's-complement sum when the 16-bit word \p from becomes \p to: ~from + to.
+/// Words are raw (ld16, ld32).
 struct Delta {
   uint64_t s = 0;
   void word(uint16_t from, uint16_t to) { s += uint16_t(~from) + uint64_t(to); }
@@ -145,16 +163,16 @@ inline uint16_t fold32(uint64_t s) {
 }
 
 /// RFC 1624 eqn. 3 on the checksum stored at \p c.
-void applyDelta(uint8_t *c, const Delta &d) { wr16(c, uint16_t(~fold32(uint16_t(~rd16(c)) + d.s))); }
+void applyDelta(uint8_t *c, const Delta &d) { st16(c, uint16_t(~fold32(uint16_t(~ld16(c)) + d.s))); }
 
 /// The same for a UDP checksum: 0 (none) stays 0, a result of 0 is sent as 0xffff. A stored
 /// 0xffff (a computed 0) needs no special case: ~0xffff is 0, and adding 0 or 0xffff to a sum
 /// that is not zero folds to the same value.
 void applyDeltaUdp(uint8_t *c, const Delta &d) {
-  uint16_t hc = rd16(c);
+  uint16_t hc = ld16(c);
   if (hc == 0) return;
   uint16_t n = uint16_t(~fold32(uint16_t(~hc) + d.s));
-  wr16(c, n == 0 ? 0xffff : n);
+  st16(c, n == 0 ? 0xffff : n);
 }
 
 } // namespace
@@ -373,7 +391,7 @@ void Packet::set(FieldId f, uint64_t v) {
       uint16_t now = f == FieldId::IpTtl ? uint16_t(v << 8 | (old & 0xff))
                                          : uint16_t((old & 0xff03) | v << 2);
       Delta d;
-      d.word(old, now);
+      d.word(__builtin_bswap16(old), __builtin_bswap16(now));
       wr16(ip + w, now);
       applyDelta(ip + 10, d);
     }
@@ -383,8 +401,9 @@ void Packet::set(FieldId f, uint64_t v) {
     if (h_.layout.tcp || h_.layout.udp) {
       uint8_t *p = b + h_.layout.l4 + (f == FieldId::TpSrc ? 0 : 2);
       Delta d;
-      d.word(rd16(p), uint16_t(v));
-      wr16(p, uint16_t(v));
+      const uint16_t raw = __builtin_bswap16(uint16_t(v));
+      d.word(ld16(p), raw);
+      st16(p, raw);
       l4Checksum(d);
     }
     break;
@@ -407,8 +426,9 @@ bool writeAddress(PacketHeader &h, FieldId addr, uint32_t a, Delta &d) {
   h.fields[size_t(addr)] = a;
   if (!h.layout.ipv4) return false;
   uint8_t *ip = h.data + h.layout.l3, *at = ip + (addr == FieldId::IpSrc ? 12 : 16);
-  d.word32(rd32(at), a);
-  wr32(at, a);
+  const uint32_t raw = __builtin_bswap32(a);
+  d.word32(ld32(at), raw);
+  st32(at, raw);
   applyDelta(ip + 10, d);
   return true;
 }
@@ -430,8 +450,9 @@ void Packet::setAddressAndPort(FieldId addr, uint32_t a, FieldId port, uint16_t 
   // One update for the address (pseudo-header) and the port: the sum folds the same as two
   // updates in a row (see the file comment).
   uint8_t *t = h_.data + h_.layout.l4, *pp = t + (port == FieldId::TpSrc ? 0 : 2);
-  d.word(rd16(pp), pt);
-  wr16(pp, pt);
+  const uint16_t raw = __builtin_bswap16(pt);
+  d.word(ld16(pp), raw);
+  st16(pp, raw);
   if (h_.layout.tcp)
     applyDelta(t + 16, d);
   else
