@@ -137,6 +137,69 @@ bool cookieRules(const std::string &in, const std::string &out, uint64_t cookie,
   return true;
 }
 
+/// Where a flow takes packets from: its table and in_port ("*" when it matches any port).
+struct FlowSpot {
+  unsigned table = 0;
+  std::string inPort = "*";
+  uint64_t cookie = 0;
+};
+
+/// The table, in_port and cookie of each flow of an ovs-ofctl flow text (the rule files metronc
+/// writes, or `dump-flows --no-names` output).
+std::vector<FlowSpot> flowSpots(const std::string &text) {
+  static const std::regex cookieRe("cookie=0x([0-9a-fA-F]+)"), tableRe("(^|[ ,])table=([0-9]+)"),
+      portRe("(^|[ ,])in_port=([^ ,]+)");
+  std::vector<FlowSpot> spots;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t a = line.find("actions=");
+    if (line.empty() || line[0] == '#' || a == std::string::npos) continue;
+    const std::string match = line.substr(0, a);
+    FlowSpot f;
+    std::smatch m;
+    if (std::regex_search(match, m, cookieRe)) f.cookie = std::stoull(m[1].str(), nullptr, 16);
+    if (std::regex_search(match, m, tableRe)) f.table = unsigned(std::stoul(m[2].str()));
+    if (std::regex_search(match, m, portRe)) f.inPort = m[2].str();
+    spots.push_back(f);
+  }
+  return spots;
+}
+
+/// Why the rules in \p rulesFile cannot go onto the switch at \p target without touching what
+/// another deployment installed there, or "" when they can. OpenFlow replaces a flow of the same
+/// table, priority and match, and flows of one table that take the same in_port interleave by
+/// priority: either way the other chain's traffic would be taken (and a failed deploy's undo,
+/// which deletes by cookie, would then remove it). So a chain's flows must not share a table and
+/// an in_port with any flow of another chain (another cookie in bits 40-63), nor may the switch
+/// already hold flows of this chain's own ID (it is deployed, or an undeploy left them).
+std::string switchConflict(const std::string &target, const std::string &rulesFile, uint64_t cookie, uint64_t &owner,
+                           std::string &err) {
+  std::string dump;
+  if (runCapture({"ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "--no-names", "--no-stats", target}, dump) != 0) {
+    err = "ovs-ofctl dump-flows " + target + ": " + dump;
+    return "";
+  }
+  std::ifstream f(rulesFile);
+  std::stringstream ours;
+  ours << f.rdbuf();
+  std::vector<FlowSpot> mine = flowSpots(ours.str());
+  for (const FlowSpot &o : flowSpots(dump)) {
+    owner = o.cookie & kCookieMask;
+    if (owner == 0) continue; // not a deployment's (rules installed by hand): the operator's business
+    if (owner == cookie)
+      return "it already holds flows with this chain ID's cookie " + hex(cookie) + "/" + hex(kCookieMask) +
+             " (the ID is deployed, or an undeploy left them: `metronc undeploy` it first)";
+    for (const FlowSpot &m : mine)
+      if (m.table == o.table && (m.inPort == o.inPort || m.inPort == "*" || o.inPort == "*"))
+        return "the flows of @OWNER@ (cookie " + hex(owner) + "/" + hex(kCookieMask) + ") take in_port " +
+               (o.inPort == "*" ? m.inPort : o.inPort) + " in table " + std::to_string(o.table) +
+               ", as this chain's would: it would take that chain's traffic (undeploy it, or give this chain "
+               "another ingress port)";
+  }
+  owner = 0;
+  return "";
+}
+
 bool deleteSwitchRules(const std::string &target, uint64_t cookie, std::string &err) {
   std::string out;
   int rc = runCapture({"ovs-ofctl", "-O", "OpenFlow13", "del-flows", target, "cookie=" + hex(cookie) + "/" + hex(kCookieMask)},
@@ -345,12 +408,32 @@ int runDeploy(const DeployOptions &o) {
       if (!deleteSwitchRules(target, cookie, e)) fprintf(stderr, "metronc deploy: warning: %s\n", e.c_str());
     }
   };
+  // Every switch is checked before any is changed, so a refusal leaves nothing to undo.
   for (const auto &[sw, file] : cr.switchRules) {
     const place::Switch *s = topo->findSwitch(sw);
-    if (!s || s->openflow.empty()) {
-      undoSwitches();
+    if (!s || s->openflow.empty())
       return fail("switch '" + sw + "' is on the chain's path but has no `openflow` target in the topology");
+    progress("reading the flows of " + sw);
+    uint64_t owner = 0;
+    std::string why = switchConflict(s->openflow, file, cookie, owner, err);
+    progressDone();
+    if (!err.empty()) return fail(err);
+    if (const size_t at = why.find("@OWNER@"); at != std::string::npos) {
+      // Which deployment that is: the chain, of those the agents run, whose ID gives that cookie.
+      std::string name = "another deployment";
+      for (const auto &srv2 : topo->servers) {
+        if (srv2.agent.empty()) continue;
+        agent::AgentReply l = agent::AgentClient(srv2.agent, token, o.timeoutMs).call("GET", "/metron/service_chains");
+        for (const auto &c : l.error.empty() ? l.body.value("service_chains", json::array()) : json::array())
+          if (c.is_object() && c.value("id", "") != "" && chainCookie(c.value("id", "")) == owner)
+            name = "chain '" + c.value("id", "") + "' (on " + srv2.name + ")";
+      }
+      why.replace(at, 7, name);
     }
+    if (!why.empty()) return fail("switch " + sw + " (" + s->openflow + "): " + why + "; nothing was deployed");
+  }
+  for (const auto &[sw, file] : cr.switchRules) {
+    const place::Switch *s = topo->findSwitch(sw);
     t0 = Clock::now();
     progress("installing the rules of " + sw);
     size_t flows = 0;

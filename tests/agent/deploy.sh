@@ -11,7 +11,10 @@
 #  - pinning (--server server1) puts the chain on server1, s1 forwards port 1 to port 2 (its
 #    flows carry the chain's cookie), and what the data plane emits equals the reference
 #    interpreter's output for the capture;
-#  - Algorithm 1 then sends a second chain to the less loaded server2 (s1 to port 3);
+#  - a deploy whose switch flows would take the running chain's traffic (the same ID again, or
+#    another chain on the same ingress port) is refused before anything changes;
+#  - Algorithm 1 then sends a second chain (its own ingress, port 5) to the less loaded server2
+#    (s1 to port 3);
 #  - status lists both; undeploy removes the chains, their NIC rules and their switch flows;
 #  - a deploy the agent refuses leaves no switch flow behind; a wrong token, an unknown server,
 #    a topology without agents are clear errors.
@@ -40,7 +43,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
-ovs_start "$tmp/ovs" 4 > "$tmp/ovs-start.log" 2>&1 || { cat "$tmp/ovs-start.log"; exit 1; }
+ovs_start "$tmp/ovs" 5 > "$tmp/ovs-start.log" 2>&1 || { cat "$tmp/ovs-start.log"; exit 1; }
 head -c 24 /dev/urandom | base64 > "$tmp/token"
 chmod 600 "$tmp/token"
 capture=$data/pcap/tcpreplay/test.pcap
@@ -64,13 +67,16 @@ topology() { # $1: file; $2: "agents" or "none"
       printf '\n  [[server.nic]]\n  name = "nic0"\n  profile = "connectx-5"\n'
     done
     printf '\n[[link]]\na = "s1:2"\nb = "server1.nic0:0"\n\n[[link]]\na = "s1:3"\nb = "server2.nic0:0"\n'
-    printf '\n[[ingress]]\nport = "port0"\nat = "s1:1"\n\n[[egress]]\nport = "port1"\nat = "s1:4"\n'
+    printf '\n[[ingress]]\nport = "port0"\nat = "s1:1"\n\n[[ingress]]\nport = "port2"\nat = "s1:5"\n'
+    printf '\n[[egress]]\nport = "port1"\nat = "s1:4"\n'
   } > "$1"
 }
 topology "$tmp/two.toml" agents
 topology "$tmp/none.toml" none
 chain=$root/examples/campus-fw-dpi.metron
-flows() { ovs-ofctl -O OpenFlow13 dump-flows br0 --no-stats | grep -v '^OFPST'; }
+# The same chain on another ingress port.
+sed -e "s|\"../../shared/data/|\"$data/|" -e 's/in port0 ->/in port2 ->/' "$chain" > "$tmp/campus2.metron"
+flows() { local f; f=$(ovs-ofctl -O OpenFlow13 dump-flows br0 --no-stats) && grep -v '^OFPST' <<< "$f"; }
 where() { # the server status says runs chain $1
   "$metronc" status --topology "$tmp/two.toml" --token-file "$tmp/token" --format json |
     $PY -c "import json,sys; d=json.load(sys.stdin); print(' '.join(s['server'] for s in d['servers'] for c in s.get('chains',[]) if c['id']=='$1'))"
@@ -86,13 +92,28 @@ echo "$out" | sed -n '2,$p'
 if flows | grep -q "in_port=1 actions=output:2" && [ "$(flows | grep -c 'cookie=0x')" = 2 ]; then ok
 else bad "s1 does not forward port 1 to server1: $(flows)"; fi
 
-# 2. Algorithm 1: server1 has 1 of 2 cores free, server2 2 of 2; both are asked; server2 wins.
-if out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --id b --seed 3 2>&1) &&
+# 2. Refused before anything changes: chain a's flows must stay as they are.
+before=$(flows)
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server2 --id a 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q "switch s1 (unix:.*): it already holds flows with this chain ID's cookie .*nothing was deployed" <<< "$out"; then ok
+else bad "deploying ID a again (rc $rc): $out"; fi
+[ "$(flows)" = "$before" ] && ok || bad "a refused redeploy changed s1's flows: $(flows)"
+out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server2 --id b 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q "the flows of chain 'a' (on server1) (cookie 0x[0-9a-f]*/0xffffff0000000000) take in_port 1 in table 0, as this chain's would" <<< "$out" &&
+  grep -q "nothing was deployed" <<< "$out"; then ok; echo "$out" | tail -1
+else bad "a second chain on chain a's ingress port (rc $rc): $out"; fi
+[ "$(flows)" = "$before" ] && [ -z "$(where b)" ] && ok || bad "a refused deploy on a busy ingress changed something: $(flows); b on $(where b)"
+
+# Algorithm 1: server1 has 1 of 2 cores free, server2 2 of 2; both are asked; server2 wins.
+if out=$("$metronc" deploy "$tmp/campus2.metron" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --id b --seed 3 2>&1) &&
   grep -q "deployed chain campus as 'b' on server2" <<< "$out" && grep -q "server2 by Algorithm 1" <<< "$out" &&
   grep -q "server1: 1 of 2 cores free" <<< "$out" && grep -q "server2: 2 of 2 cores free" <<< "$out"; then ok
 else bad "Algorithm 1 did not choose the less loaded server2: $out"; fi
 [ "$(where b)" = server2 ] && ok || bad "status does not show chain b on server2: $(where b)"
-flows | grep -q "in_port=1 actions=output:3" && ok || bad "s1 does not forward port 1 to server2: $(flows)"
+flows | grep -q "in_port=5 actions=output:3" && ok || bad "s1 does not forward port 5 to server2: $(flows)"
+flows | grep -q "in_port=1 actions=output:2" && ok || bad "chain b took chain a's ingress: $(flows)"
 out=$("$metronc" status --topology "$tmp/two.toml" --token-file "$tmp/token")
 grep -q "chain a " <<< "$out" && grep -q "chain b " <<< "$out" && ok || bad "status: $out"
 
