@@ -15,6 +15,8 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/ADT/StringMap.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/Host.h>
@@ -495,39 +497,61 @@ std::unique_ptr<llvm::Module> programModule(llvm::LLVMContext &ctx, const Progra
 }
 
 namespace {
-/// The host's target machine (created once): what the objects are compiled for.
-llvm::TargetMachine *hostMachine(std::string &err) {
+/// The target machine for \p cpu (one per CPU name, created once): what objects are compiled for.
+llvm::TargetMachine *machineFor(const std::string &cpu, std::string &err) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<llvm::TargetMachine>> machines;
   static std::once_flag once;
-  static std::unique_ptr<llvm::TargetMachine> tm;
-  static std::string initErr;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    const std::string triple = llvm::sys::getDefaultTargetTriple();
-    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, initErr);
-    if (!target) return;
-    llvm::TargetOptions opts;
-    // Position-independent: the executable is linked as a PIE, like everything Debian builds.
-    tm.reset(target->createTargetMachine(triple, llvm::sys::getHostCPUName(), "", opts, llvm::Reloc::PIC_, llvm::None,
-                                         llvm::CodeGenOpt::Aggressive));
-    if (!tm) initErr = "LLVM has no target machine for " + triple;
   });
-  if (!tm) err = initErr;
-  return tm.get();
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = machines.find(cpu);
+  if (it != machines.end()) return it->second.get();
+  const std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) return nullptr;
+  const std::string name = cpu == "native" ? llvm::sys::getHostCPUName().str() : cpu;
+  std::string features;
+  if (cpu == "native") {
+    // The host's features as it reports them (a CPU name alone may promise more or less).
+    llvm::StringMap<bool> host;
+    if (llvm::sys::getHostCPUFeatures(host))
+      for (const auto &f : host) features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  }
+  // Checked on a generic subtarget: one made for an unknown name would warn on stderr.
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
+  if (!sti || !sti->isCPUStringValid(name)) {
+    err = "--cpu: LLVM does not know the CPU '" + cpu + "' (names as for clang -march, e.g. corei7, x86-64-v3, " +
+          "znver3, skylake-avx512, or native)";
+    return nullptr;
+  }
+  llvm::TargetOptions opts;
+  // Position-independent: the executable is linked as a PIE, like everything Debian builds.
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(triple, name, features, opts, llvm::Reloc::PIC_,
+                                                                      llvm::None, llvm::CodeGenOpt::Aggressive));
+  if (!tm) {
+    err = "LLVM has no target machine for " + triple + " (CPU " + name + ")";
+    return nullptr;
+  }
+  return (machines[cpu] = std::move(tm)).get();
 }
 } // namespace
 
-bool setHostTarget(llvm::Module &m, std::string &err) {
-  llvm::TargetMachine *tm = hostMachine(err);
+bool validCpu(const std::string &cpu, std::string &err) { return machineFor(cpu, err) != nullptr; }
+
+bool setTarget(llvm::Module &m, const std::string &cpu, std::string &err) {
+  llvm::TargetMachine *tm = machineFor(cpu, err);
   if (!tm) return false;
   m.setTargetTriple(tm->getTargetTriple().str());
   m.setDataLayout(tm->createDataLayout());
   return true;
 }
 
-bool emitObject(llvm::Module &m, const std::string &path, std::string &err) {
-  llvm::TargetMachine *tm = hostMachine(err);
-  if (!tm || !setHostTarget(m, err)) return false;
+bool emitObject(llvm::Module &m, const std::string &path, const std::string &cpu, std::string &err) {
+  llvm::TargetMachine *tm = machineFor(cpu, err);
+  if (!tm || !setTarget(m, cpu, err)) return false;
   const std::string triple = tm->getTargetTriple().str();
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);

@@ -21,8 +21,10 @@
 ///    runtime reads at start (ports, tags, per-class counter slots, stateful elements with
 ///    their parameters and NAPT port parts per core).
 ///
-/// emitObject() compiles the module for the host with a TargetMachine; linkExecutable()
-/// links the object with the runtime libraries (DPDK, Hyperscan) into OUT/bin/<server>.
+/// emitObject() compiles the module with a TargetMachine for a CPU (kDefaultCpu unless the
+/// user names one: the executable runs on the server, not on the machine that compiles it);
+/// linkExecutable() links the object with the runtime libraries (DPDK, Hyperscan) into
+/// OUT/bin/<server>.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 
@@ -59,11 +61,20 @@ struct ProgramStats {
 std::unique_ptr<llvm::Module> programModule(llvm::LLVMContext &ctx, const ProgramInput &in, std::string &config,
                                             ProgramStats &stats);
 
-/// Sets \p m's target triple and data layout to the host's (before optimizing it).
-bool setHostTarget(llvm::Module &m, std::string &err);
+/// The CPU generated code is compiled for by default: the instruction set Debian's DPDK 22.11
+/// is built for (`pkg-config --cflags libdpdk`: -march=corei7, i.e. Nehalem: SSE4.2, POPCNT),
+/// so that an executable runs wherever the runtime it links can. "native" is the CPU of the
+/// machine that compiles.
+inline constexpr const char *kDefaultCpu = "corei7";
 
-/// Compiles \p m (optimized with optimize() first by the caller) for the host into \p path.
-bool emitObject(llvm::Module &m, const std::string &path, std::string &err);
+/// Whether LLVM knows \p cpu as an x86-64 CPU name ("native" included); \p err says why not.
+bool validCpu(const std::string &cpu, std::string &err);
+
+/// Sets \p m's target triple and data layout (before optimizing it) for \p cpu.
+bool setTarget(llvm::Module &m, const std::string &cpu, std::string &err);
+
+/// Compiles \p m (optimized with optimize() first by the caller) for \p cpu into \p path.
+bool emitObject(llvm::Module &m, const std::string &path, const std::string &cpu, std::string &err);
 
 /// Links \p object with the data-plane runtime into the executable \p path, with the linker
 /// driver the project was built with; \p err carries the linker's output on failure.

@@ -31,6 +31,7 @@ struct CompileCmdOptions {
   std::string progress = "auto";
   std::vector<std::string> formats = {"openflow", "p4", "rte_flow", "dataplane"};
   std::string emit;   ///< "llvm": print the optimized data-plane module on stdout
+  std::string cpu = "corei7"; ///< the CPU the data plane is compiled for (codegen::kDefaultCpu)
   bool quiet = false; ///< no summary on stdout (metronc run)
   const char *cmd = "compile"; ///< the command named in messages
   /// Without --topology: the topology (TOML text) for the chain (metronc run's default).

@@ -133,11 +133,21 @@ bool commitDir(const fs::path &tmp, const fs::path &out, std::string &err) {
 
 } // namespace
 
+static_assert(std::string_view(codegen::kDefaultCpu) == "corei7", "CompileCmdOptions::cpu (Compile.h) has the same default");
+
 int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
   Progress progress(tty);
   PassTimer timer;
   constexpr unsigned kStages = 6;
+  auto wants = [&](const char *f) { return std::find(o.formats.begin(), o.formats.end(), f) != o.formats.end(); };
+  if (wants("dataplane") || o.emit == "llvm") {
+    std::string cerr;
+    if (!codegen::validCpu(o.cpu, cerr)) {
+      fprintf(stderr, "metronc %s: error: %s\n", o.cmd, cerr.c_str());
+      return 2;
+    }
+  }
 
   // The topology: read first (a bad one fails fast), or built for the chain (metronc run).
   std::optional<place::Topology> topo;
@@ -338,7 +348,6 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
 
   json devices = json::array();
   double printMs = 0;
-  auto wants = [&](const char *f) { return std::find(o.formats.begin(), o.formats.end(), f) != o.formats.end(); };
   for (size_t di = 0; di < low.devices.size(); ++di) {
     const targets::DeviceRules &d = low.devices[di];
     progress.stage(5, kStages, "writing rules for " + d.element + " (" + std::to_string(di + 1) + " of " +
@@ -390,7 +399,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
                        {"files", files}});
   }
 
-  // The data plane: the chain's module, optimized, compiled for this host and linked with the
+  // The data plane: the chain's module, optimized, compiled for --cpu and linked with the
   // runtime into bin/<server>.
   json dataplane = nullptr;
   std::string exeRel;
@@ -409,7 +418,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
     std::string config;
     auto mod = codegen::programModule(ctx, pin, config, ps);
     timer.add("codegen: LLVM IR", g0);
-    if (!codegen::setHostTarget(*mod, err)) {
+    if (!codegen::setTarget(*mod, o.cpu, err)) {
       progress.done();
       fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
       return 1;
@@ -431,7 +440,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
       std::string base = fileBase(pl->server);
       std::string obj = (tmp / "bin" / (base + ".o")).string();
       g0 = Clock::now();
-      if (!codegen::emitObject(*mod, obj, err)) {
+      if (!codegen::emitObject(*mod, obj, o.cpu, err)) {
         progress.done();
         fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
         return 1;
@@ -622,6 +631,10 @@ void addCompileCommand(CLI::App &app, std::vector<Command> &cmds) {
                   "executable bin/SERVER (comma-separated)")
       ->delimiter(',')
       ->check(CLI::IsMember({"openflow", "p4", "rte_flow", "dataplane"}))
+      ->capture_default_str();
+  cmd->add_option("--cpu", o->cpu,
+                  "The CPU the data plane is compiled for, as for clang -march (default corei7, the instruction set "
+                  "Debian's DPDK is built for; native: this machine's)")
       ->capture_default_str();
   cmd->add_option("--emit", o->emit, "Also print a stage's output on stdout: llvm (the optimized data-plane module)")
       ->check(CLI::IsMember({"llvm"}));

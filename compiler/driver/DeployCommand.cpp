@@ -47,6 +47,7 @@ using json = nlohmann::json;
 
 struct DeployOptions {
   std::string input, topology, server, chain, id, tokenFile, out, format = "text", dispatch = "auto";
+  std::string cpu = "corei7"; ///< as CompileCmdOptions::cpu: the server's CPU is not this machine's
   unsigned cores = 1;
   uint64_t seed = 0;
   bool seedGiven = false;
@@ -342,6 +343,7 @@ int runDeploy(const DeployOptions &o) {
   co.chain = chainName;
   co.server = server;
   co.cores = o.cores;
+  co.cpu = o.cpu;
   co.quiet = true;
   co.progress = "never";
   co.formats = {"openflow", "rte_flow", "dataplane"};
@@ -652,6 +654,9 @@ void addDeployCommands(CLI::App &app, std::vector<Command> &cmds) {
   cmd->add_option("--id", o->id, "The deployment's ID (default: the chain's name)");
   cmd->add_option("--cores", o->cores, "Cores the chain needs")->capture_default_str()->check(CLI::Range(1u, 1024u));
   cmd->add_option("-o,--output", o->out, "Keep the compile output here (default: a scratch directory, removed)");
+  cmd->add_option("--cpu", o->cpu, "The CPU the data plane is compiled for (as for metronc compile; the server's, "
+                                    "not this machine's)")
+      ->capture_default_str();
   cmd->add_option("--dispatch", o->dispatch, "The data plane's --dispatch")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "hardware", "nic-model"}));

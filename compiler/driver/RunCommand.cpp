@@ -43,6 +43,7 @@ struct RunOptions {
   unsigned cores = 1;
   std::string topology, keep, compiled, dispatch = "auto";
   uint32_t maxClasses = 16384;
+  std::string cpu = "native";
 };
 
 std::string joined(const std::vector<std::string> &v) {
@@ -328,6 +329,7 @@ int runCompiled(const RunOptions &o) {
   co.topology = o.topology;
   co.cores = o.cores;
   co.maxClasses = o.maxClasses;
+  co.cpu = o.cpu;
   co.progress = "never";
   co.quiet = true;
   co.formats = {"rte_flow", "dataplane"};
@@ -520,6 +522,9 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
   CLI::Option *maxClasses =
       run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
+  run->add_option("--cpu", ro->cpu,
+                  "As for metronc compile; the default is native, as the data plane runs on this machine")
+      ->capture_default_str();
   run->add_flag("--index", ro->index,
                 "Also write OUT.idx beside each output capture: per record, the 0-based index (uint64, little "
                 "endian) of the input record it came from");

@@ -11,7 +11,7 @@
 #   untagged        the compiled chain classifying in software (for reference).
 # Chains: Router (3,522 Internet2 routes) -> NAPT -> LB (examples/router-napt-lb.metron) and
 # fw1_5K -> NAPT (written below), both compiled for examples/fig8b.toml (one server, ConnectX-5
-# classifying) on one core.
+# classifying) on one core, for this machine's CPU (--cpu native: it runs here).
 #
 #   bench-dataplane.sh BUILD_DIR
 #
@@ -95,7 +95,7 @@ declare -A label=([forward]="(a) forward" [reference]="(b) reference" [dispatche
                   [tagged]="(d) tagged" [untagged]="untagged")
 
 for ch in "${chains[@]}"; do
-  "$metronc" compile "${metron[$ch]}" --topology "$root/examples/fig8b.toml" --cores 1 -o "$tmp/$ch" > "$tmp/$ch.compile" 2>&1 ||
+  "$metronc" compile "${metron[$ch]}" --topology "$root/examples/fig8b.toml" --cores 1 --cpu native -o "$tmp/$ch" > "$tmp/$ch.compile" 2>&1 ||
     { cat "$tmp/$ch.compile" >&2; fail "metronc compile ${metron[$ch]} failed"; }
 done
 
@@ -211,7 +211,7 @@ fi
 echo
 echo "compile time, fw1_5K -> NAPT (metronc compile --time-passes, to executables):"
 t0=$(now_ns)
-"$metronc" compile "$tmp/fw1_5K-napt.metron" --topology "$root/examples/fig8b.toml" --cores 1 -o "$tmp/fw-timed" \
+"$metronc" compile "$tmp/fw1_5K-napt.metron" --topology "$root/examples/fig8b.toml" --cores 1 --cpu native -o "$tmp/fw-timed" \
   --time-passes > "$tmp/fw-timed.out" 2>&1 || { cat "$tmp/fw-timed.out" >&2; fail "metronc compile --time-passes failed"; }
 ms=$(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
 sed -n '/[Tt]ime/,$p' "$tmp/fw-timed.out"

@@ -6,7 +6,9 @@
 #  - every rte_flow file written here goes through the real dpdk-testpmd parser;
 #  - the output directory is replaced atomically: a failed compile leaves nothing behind and
 #    the previous output intact, a directory that is not a compile output is never replaced;
-#  - progress on a terminal only (forced with --progress always), --time-passes, usage errors.
+#  - progress on a terminal only (forced with --progress always), --time-passes, usage errors;
+#  - --cpu: the default object is portable (corei7: no MOVBE), a named CPU is used, a bad name
+#    is a usage error.
 # Usage: compile-cli.sh METRONC SRC_ROOT
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -152,6 +154,23 @@ touch "$tmp/afile"
 expect not-a-dir 1 "$metronc" compile "$tmp/fw5k.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/afile"
 contains not-a-dir-msg "$tmp/err" "metronc compile: error: $tmp/afile exists and is not a directory"
 check not-a-dir-partial test -z "$(find "$tmp" -maxdepth 1 -name '.*partial*')"
+
+# ---- --cpu: the data plane is compiled for the server, not for this machine -------------------
+# By default for corei7 (what Debian's DPDK is built for): no MOVBE, which LLVM uses for the
+# byte-swapping header loads on any CPU that has it (Haswell, Zen) and which older servers lack.
+movbe() { objdump -d "$1"/bin/*.o | grep -c movbe; }
+expect cpu-default 0 "$metronc" compile "$root/examples/router-napt-lb.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/cpu0"
+check cpu-default-portable test "$(movbe "$tmp/cpu0")" = 0
+expect cpu-znver2 0 "$metronc" compile "$root/examples/router-napt-lb.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/cpu1" \
+  --cpu znver2
+check cpu-znver2-movbe test "$(movbe "$tmp/cpu1")" -gt 0
+expect cpu-bad 2 "$metronc" compile "$root/examples/router-napt-lb.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/cpu2" \
+  --cpu pentium9
+contains cpu-bad-msg "$tmp/err" "metronc compile: error: --cpu: LLVM does not know the CPU 'pentium9'"
+check cpu-bad-nothing test ! -e "$tmp/cpu2"
+expect cpu-bad-run 2 "$metronc" run "$root/examples/router-napt-lb.metron" --pcap "$data/pcap/tcpreplay/test.pcap" \
+  --out "$tmp/cpu.pcap" --cpu pentium9
+contains cpu-bad-run-msg "$tmp/err" "metronc run: error: --cpu: LLVM does not know the CPU 'pentium9'"
 
 echo "compile-cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
