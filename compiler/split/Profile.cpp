@@ -258,8 +258,11 @@ private:
   }
 
   bool readActions(const toml::table &t, DeviceProfile &p) {
-    if (!keys(t, "actions", {"drop", "dec_ttl", "set"}) || !boolean(t, "actions", "drop", p.drop) ||
-        !boolean(t, "actions", "dec_ttl", p.decTtl))
+    if (!keys(t, "actions", {"drop", "dec_ttl", "set", "ipv4_writes_skip_proto_0"}) ||
+        !boolean(t, "actions", "drop", p.drop) || !boolean(t, "actions", "dec_ttl", p.decTtl))
+      return false;
+    if (t.contains("ipv4_writes_skip_proto_0") &&
+        !boolean(t, "actions", "ipv4_writes_skip_proto_0", p.ipv4WritesSkipProto0))
       return false;
     const toml::node *n = need(t, "actions", "set");
     if (!n) return false;

@@ -81,6 +81,11 @@ struct DeviceProfile {
   bool drop = false;       ///< can drop a packet
   bool decTtl = false;     ///< can decrement ip.ttl
   ir::FieldSet set;        ///< fields it can overwrite with a constant
+  /// Its writes of IPv4 header fields (ip.src, ip.dst, ip.ttl, ip.dscp, and dec_ttl) do nothing
+  /// to a packet of IP protocol 0: Open vSwitch's translation into datapath actions skips the
+  /// IPv4 set action when nw_proto is 0 (odp-util.c, commit_set_nw_action: "Check if 'flow'
+  /// really has an L3 header"), while the rule's other actions still apply.
+  bool ipv4WritesSkipProto0 = false;
 
   std::vector<TagKind> tagKinds;                       ///< supported, in order of preference
   std::array<std::optional<TagRange>, kNumTagKinds> tagRange; ///< set for each supported kind

@@ -602,10 +602,27 @@ private:
 
   // ---- 2. groups ------------------------------------------------------------------------------
 
+  /// Does the filter admit IPv4 packets of IP protocol 0?
+  static bool admitsProto0(const Box &phi) {
+    Prerequisites pre;
+    std::string why;
+    FieldId culprit;
+    if (!classPrerequisites(phi, pre, why, culprit)) return true; // cannot tell: assume so
+    if (pre.empty) return false;
+    if (!pre.protos.empty()) return false; // only protocols with L4 headers (6, 17, 1)
+    return constraintsOf(phi)[size_t(FieldId::IpProto)].admits(0);
+  }
+
   void planGroups() {
     p_.groups.resize(ct_.groups.size());
     allWritesHw_.assign(ct_.groups.size(), true);
     noTagWhy_.resize(ct_.groups.size());
+    // Groups some class of which admits IP protocol 0 (for a device whose IPv4 writes skip it).
+    std::vector<bool> proto0(ct_.groups.size(), false);
+    if (dev_.ipv4WritesSkipProto0)
+      for (const auto &t : ct_.tables)
+        for (const auto &c : t.classes)
+          if (c.group < proto0.size() && !proto0[c.group] && admitsProto0(c.phi)) proto0[c.group] = true;
     for (size_t gi = 0; gi < ct_.groups.size(); ++gi) {
       const Omega &w = ct_.groups[gi].omega;
       GroupSplit &g = p_.groups[gi];
@@ -650,6 +667,20 @@ private:
         g.swWrites = writes;
         g.writesWhy = "a queue tag names only the core, which re-classifies the unmodified packet";
         continue;
+      }
+      if (proto0[gi]) {
+        const WriteExpr *ip = nullptr;
+        for (const auto &x : writes)
+          if (x.field == FieldId::IpSrc || x.field == FieldId::IpDst || x.field == FieldId::IpTtl ||
+              x.field == FieldId::IpDscp)
+            ip = ip ? ip : &x;
+        if (ip) {
+          allWritesHw_[gi] = false;
+          g.swWrites = writes;
+          g.writesWhy = dev_.name + " does not apply writes of IPv4 header fields (here " + fieldName(ip->field) +
+                        ") to packets of IP protocol 0, which this group admits";
+          continue;
+        }
       }
       bool macTag = *g.tagKind == TagKind::Mac;
       bool rest = true; // every write but the tag's field is supported

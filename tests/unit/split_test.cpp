@@ -518,6 +518,36 @@ TEST(SplitActions, WritesPerTagKind) {
   EXPECT_EQ(g.writesWhy, "a queue tag names only the core, which re-classifies the unmodified packet");
 }
 
+TEST(SplitActions, Ipv4WritesSkipProtocol0) {
+  // Open vSwitch does not apply IPv4 writes to packets of IP protocol 0: a group with such a
+  // write and a class that admits protocol 0 keeps its writes in software (all of them: the
+  // device applies a group's writes all or none); a group whose classes exclude protocol 0
+  // (here: TCP only) still has the device write. Without the quirk both run on the device.
+  WriteExpr dscp{FieldId::IpDscp, WriteExpr::Const, 46}, mac{FieldId::EthDst, WriteExpr::Const, 0x020000000001};
+  auto groups = [&](const DeviceProfile &d) {
+    World w(kPaperRules);
+    w.add(0, box({proto(6)}), w.egressOmega({dscp}));
+    w.add(0, box({src(0xc0000200, 24)}), w.egressOmega({dscp, mac}));
+    SplitPlan p = w.run(d);
+    EXPECT_EQ(verdicts(p), "0:hw 1:hw ") << d.name;
+    return p.groups;
+  };
+  auto quirk = groups(custom({{"set = [\"ip.dscp\"]", "set = [\"ip.dscp\", \"eth.dst\"]\nipv4_writes_skip_proto_0 = true"}}));
+  EXPECT_EQ(quirk[0].hwWrites.size(), 1u);
+  EXPECT_TRUE(quirk[1].hwWrites.empty());
+  EXPECT_EQ(quirk[1].swWrites.size(), 2u);
+  EXPECT_EQ(quirk[1].writesWhy,
+            "test-dev does not apply writes of IPv4 header fields (here ip.dscp) to packets of IP protocol 0, which this "
+            "group admits");
+  auto plain = groups(custom({{"set = [\"ip.dscp\"]", "set = [\"ip.dscp\", \"eth.dst\"]"}}));
+  EXPECT_EQ(plain[1].hwWrites.size(), 2u);
+  EXPECT_TRUE(builtin("ovs").ipv4WritesSkipProto0);
+  EXPECT_FALSE(builtin("connectx-5").ipv4WritesSkipProto0);
+  EXPECT_NE(parseError({{"set = [\"ip.dscp\"]", "set = [\"ip.dscp\"]\nipv4_writes_skip_proto_0 = 1"}})
+                .find("actions.ipv4_writes_skip_proto_0"),
+            std::string::npos);
+}
+
 TEST(SplitActions, MacTagsNeedAnEthDstWrite) {
   DeviceProfile d = custom({{"kinds = [\"vlan\"]", "kinds = [\"mac\"]"}, {"vlan = [1, 4094]", "mac = [16, 31]"},
                             {"set = [\"ip.dscp\"]", "set = [\"ip.dscp\", \"eth.dst\"]"}});

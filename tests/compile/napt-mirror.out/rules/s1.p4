@@ -170,6 +170,11 @@ control ingress(inout headers hdr, inout metadata meta, inout standard_metadata_
     action a_output(bit<9> port) {
         standard_metadata.egress_spec = port;
     }
+    action a_push_vlan_output(bit<12> vid, bit<9> port) {
+        meta.vlan_vid = vid;
+        meta.vlan_vid_set = 1;
+        standard_metadata.egress_spec = port;
+    }
     action a_set_ip_dscp_push_vlan_output(bit<6> ip_dscp, bit<12> vid, bit<9> port) {
         hdr.ipv4.dscp = ip_dscp;
         meta.ip_dirty = 1;
@@ -189,6 +194,7 @@ control ingress(inout headers hdr, inout metadata meta, inout standard_metadata_
         actions = {
             a_drop;
             a_output;
+            a_push_vlan_output;
             a_set_ip_dscp_push_vlan_output;
             @defaultonly NoAction;
         }
