@@ -130,6 +130,13 @@ int main(int argc, char **argv) {
   } else {
     svr = std::make_unique<httplib::Server>();
   }
+  // Not cpp-httplib's default options, which add SO_REUSEPORT: a second agent on the same port
+  // would then listen too, and the kernel would split the requests between the two.
+  svr->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  errno = 0;
   if (port == 0) port = svr->bind_to_any_port(host);
   else if (!svr->bind_to_port(host, port)) port = -1;
   if (port <= 0) return die("cannot listen on " + listen + ": " + strerror(errno), 1);

@@ -103,6 +103,13 @@ cli_rejects(["--token-file", TOKEN_FILE], "--listen is required", "--listen is r
 
 # ---- the transport, on a control-only agent ---------------------------------------------------
 ctl, port = start_agent("ctl", "--no-dataplane", "--max-body", "4096", "--nic", "nic0=net_null0")
+r = subprocess.run([AGENT, "--listen", "127.0.0.1:%d" % port, "--token-file", TOKEN_FILE, "--no-dataplane"],
+                   capture_output=True, text=True, timeout=30)
+check(r.returncode == 1 and "cannot listen on 127.0.0.1:%d: Address already in use" % port in r.stderr,
+      "a port in use: exit 1, cannot listen", "rc %d: %s" % (r.returncode, r.stderr))
+a_file = write(os.path.join(TMP, "a-file"), "x")
+cli_rejects(["--listen", "127.0.0.1:0", "--token-file", TOKEN_FILE, "--state-dir", a_file], "--state-dir: cannot write '%s/chains'" % a_file,
+            "a --state-dir that is a file is refused")
 status, body, headers = request(port, "GET", "/metron/server_resources", token=None)
 check(status == 401 and "no bearer token" in body.get("error", ""), "no token: 401", body)
 check(headers.get("WWW-Authenticate") == 'Bearer realm="metron-agent"', "401 names the scheme", headers)
@@ -239,6 +246,24 @@ check(request(dport, "GET", "/metron/rules/nic0")[1].get("rule_ids") == [], "...
 check(request(dport, "GET", "/metron/service_chains")[1].get("service_chains") == [], "... the chain is not there")
 check(os.listdir(os.path.join(state, "chains")) == [], "... nor its files", os.listdir(os.path.join(state, "chains")))
 check(dataplanes() == [], "... nor a process")
+
+# A data plane that does not come up in time (its NIC's capture is a FIFO nobody writes: the
+# pcap driver's probe blocks): stopped, 502 with its log, nothing left.
+fifo = os.path.join(TMP, "never.fifo")
+os.mkfifo(fifo)
+slow_state = os.path.join(TMP, "slow-state")
+slow, sport = start_agent("slow", "--state-dir", slow_state, "--eal-args", EAL, "--max-body", str(1 << 28),
+                          "--start-timeout", "1500", "--nic", "nic0=net_pcap0,rx_pcap=%s,tx_pcap=/dev/null" % fifo,
+                          "--nic", "nic1=net_pcap1,rx_pcap=%s,tx_pcap=/dev/null" % empty)
+t0 = time.time()
+status, body, _ = request(sport, "POST", "/metron/service_chains", deploy_body("slow", {"port0": "nic0", "port1": "nic1"}))
+check(status == 502 and "no statistics after 1500 ms (--start-timeout); it was stopped" in body.get("error", ""),
+      "a data plane that does not start in time: 502, stopped", body)
+check(time.time() - t0 < 60, "... answered after the timeout, not later", time.time() - t0)
+check(request(sport, "GET", "/metron/service_chains")[1].get("service_chains") == [], "... the chain is not there")
+check(subprocess.run(["pgrep", "-f", slow_state + "/chains/"], capture_output=True).returncode == 1, "... nor a process")
+slow.terminate()
+slow.wait(timeout=30)
 
 # The chain, deployed through the agent, against the reference interpreter.
 t0 = time.time()
