@@ -150,6 +150,18 @@ PY
 out=$("$metronc" undeploy sw --topology "$tmp/switch.toml" --token-file "$tmp/token" 2>&1) && [ -z "$(flows)" ] && ok ||
   bad "undeploy sw: $out; flows left: $(flows | head -3)"
 
+# 3c. A switch that tags only by MAC address (which replaces eth.dst for good): refused before
+# anything is installed.
+sed -e 's/^name = "ovs"/name = "ovs-mac"/' -e 's/^kinds = \["vlan", "mac"\]/kinds = ["mac"]/' -e '/^vlan = /d' \
+  "$root/targets/profiles/ovs.toml" > "$tmp/ovs-mac.toml"
+sed -e 's|^profile = "ovs"$|profile = "ovs-mac.toml"|' "$tmp/switch.toml" > "$tmp/mac.toml"
+out=$("$metronc" deploy "$root/examples/router-napt-lb.metron" --timeout 300000 --topology "$tmp/mac.toml" --token-file "$tmp/token" \
+  --server server2 --id mac 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q "on switch 's1', which tags with mac tags; the data plane can take a switch's VLAN tags only (a MAC tag replaces eth.dst for good), so nothing was deployed" <<< "$out"; then ok
+else bad "a MAC-tagging switch (rc $rc): $out"; fi
+[ -z "$(flows)" ] && [ -z "$(where mac)" ] && ok || bad "a refused MAC-tag deploy left something: $(flows | head -3); on $(where mac)"
+
 # 4. Refusals and rollback.
 out=$("$metronc" deploy "$chain" --timeout 300000 --topology "$tmp/two.toml" --token-file "$tmp/token" --server server1 --cores 3 --id c 2>&1)
 rc=$?
