@@ -417,18 +417,20 @@ int runDeploy(const DeployOptions &o) {
       return fail("switch '" + sw + "' is on the chain's path but has no `openflow` target in the topology");
     progress("reading the flows of " + sw);
     uint64_t owner = 0;
-    std::string why = switchConflict(s->openflow, file, cookie, owner, err);
+    std::string dumpErr;
+    std::string why = switchConflict(s->openflow, file, cookie, owner, dumpErr);
     progressDone();
-    if (!err.empty()) return fail(err);
+    if (!dumpErr.empty()) return fail(dumpErr);
     if (const size_t at = why.find("@OWNER@"); at != std::string::npos) {
       // Which deployment that is: the chain, of those the agents run, whose ID gives that cookie.
       std::string name = "another deployment";
       for (const auto &srv2 : topo->servers) {
         if (srv2.agent.empty()) continue;
         agent::AgentReply l = agent::AgentClient(srv2.agent, token, o.timeoutMs).call("GET", "/metron/service_chains");
-        for (const auto &c : l.error.empty() ? l.body.value("service_chains", json::array()) : json::array())
-          if (c.is_object() && c.value("id", "") != "" && chainCookie(c.value("id", "")) == owner)
-            name = "chain '" + c.value("id", "") + "' (on " + srv2.name + ")";
+        if (!l.error.empty() || !l.body.is_object() || !l.body.contains("service_chains")) continue;
+        for (const auto &c : l.body["service_chains"])
+          if (c.is_object() && c.contains("id") && c["id"].is_string() && chainCookie(c["id"].get<std::string>()) == owner)
+            name = "chain '" + c["id"].get<std::string>() + "' (on " + srv2.name + ")";
       }
       why.replace(at, 7, name);
     }
