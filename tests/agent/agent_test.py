@@ -12,7 +12,7 @@ its data planes.
 usage: agent_test.py METRON_AGENT METRONC SOURCE_DIR DATA_DIR
 Every agent and data plane this starts is stopped by PID at the end.
 """
-import base64, hashlib, http.client, http.server, json, os, signal, struct, subprocess, sys, tempfile, threading, time
+import atexit, base64, hashlib, http.client, http.server, json, os, signal, struct, subprocess, sys, tempfile, threading, time
 
 AGENT, METRONC, SRC, DATA = sys.argv[1:5]
 TMP = tempfile.mkdtemp(prefix="metron-agent-test.")
@@ -21,6 +21,27 @@ EAL = "--no-huge --no-shconf -m 256 --no-pci"
 procs = []
 failures = []
 passed = 0
+
+
+def stop_all():
+    """Stops every agent this started and every data plane of its state directories, by PID;
+    also when the test ends early (an exception, SystemExit): registered with atexit."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    r = subprocess.run(["pgrep", "-f", TMP + "/"], capture_output=True, text=True)
+    for pid in (int(x) for x in r.stdout.split()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+atexit.register(stop_all)
 
 
 def check(cond, what, detail=""):
@@ -335,15 +356,7 @@ dp.send_signal(signal.SIGTERM)
 rc = dp.wait(timeout=30)
 check(rc == 0 and dataplanes() == [], "SIGTERM: the agent exits 0 and leaves no data plane", rc)
 
-for p in procs:
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-for pid in dataplanes():
-    os.kill(pid, signal.SIGKILL)
+stop_all()
 print("agent: %d passed, %d failed" % (passed, len(failures)))
 if failures:
     for p in ("ctl", "reg", "tls", "dp"):
