@@ -21,9 +21,9 @@
 ///    runtime reads at start (ports, tags, per-class counter slots, stateful elements with
 ///    their parameters and NAPT port parts per core).
 ///
-/// emitObject() compiles the module with a TargetMachine for a CPU (kDefaultCpu unless the
-/// user names one: the executable runs on the server, not on the machine that compiles it);
-/// linkExecutable() links the object with the runtime libraries (DPDK, Hyperscan) into
+/// emitObject() compiles the module with a TargetMachine for the CPU it is given (the driver's
+/// default is compiler/driver/Compile.h's kDefaultCpu: the executable runs on the server, not
+/// on the machine that compiles it); linkExecutable() links the object with the runtime libraries (DPDK, Hyperscan) into
 /// OUT/bin/<server>.
 //===----------------------------------------------------------------------------------------===//
 #pragma once
@@ -61,13 +61,8 @@ struct ProgramStats {
 std::unique_ptr<llvm::Module> programModule(llvm::LLVMContext &ctx, const ProgramInput &in, std::string &config,
                                             ProgramStats &stats);
 
-/// The CPU generated code is compiled for by default: the instruction set Debian's DPDK 22.11
-/// is built for (`pkg-config --cflags libdpdk`: -march=corei7, i.e. Nehalem: SSE4.2, POPCNT),
-/// so that an executable runs wherever the runtime it links can. "native" is the CPU of the
-/// machine that compiles.
-inline constexpr const char *kDefaultCpu = "corei7";
-
-/// Whether LLVM knows \p cpu as an x86-64 CPU name ("native" included); \p err says why not.
+/// Whether LLVM knows \p cpu as an x86-64 CPU name; "native" is the CPU of the machine that
+/// compiles. \p err says why not.
 bool validCpu(const std::string &cpu, std::string &err);
 
 /// Sets \p m's target triple and data layout (before optimizing it) for \p cpu.

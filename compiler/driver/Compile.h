@@ -19,6 +19,11 @@ struct Module;
 
 namespace metron {
 
+/// The CPU the data plane is compiled for unless --cpu names one: the instruction set Debian's
+/// DPDK 22.11 is built for (`pkg-config --cflags libdpdk`: -march=corei7, i.e. Nehalem: SSE4.2,
+/// POPCNT), so that an executable runs on any server its runtime runs on.
+inline constexpr const char *kDefaultCpu = "corei7";
+
 struct CompileCmdOptions {
   std::string file;
   std::string topology;
@@ -31,7 +36,7 @@ struct CompileCmdOptions {
   std::string progress = "auto";
   std::vector<std::string> formats = {"openflow", "p4", "rte_flow", "dataplane"};
   std::string emit;   ///< "llvm": print the optimized data-plane module on stdout
-  std::string cpu = "corei7"; ///< the CPU the data plane is compiled for (codegen::kDefaultCpu)
+  std::string cpu = kDefaultCpu; ///< the CPU the data plane is compiled for (LLVM's name, or "native")
   bool quiet = false; ///< no summary on stdout (metronc run)
   const char *cmd = "compile"; ///< the command named in messages
   /// Without --topology: the topology (TOML text) for the chain (metronc run's default).

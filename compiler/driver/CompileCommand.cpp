@@ -133,8 +133,6 @@ bool commitDir(const fs::path &tmp, const fs::path &out, std::string &err) {
 
 } // namespace
 
-static_assert(std::string_view(codegen::kDefaultCpu) == "corei7", "CompileCmdOptions::cpu (Compile.h) has the same default");
-
 int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
   Progress progress(tty);

@@ -522,7 +522,7 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
   CLI::Option *maxClasses =
       run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
-  run->add_option("--cpu", ro->cpu,
+  CLI::Option *cpu = run->add_option("--cpu", ro->cpu,
                   "As for metronc compile; the default is native, as the data plane runs on this machine")
       ->capture_default_str();
   run->add_flag("--index", ro->index,
@@ -542,8 +542,8 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   run->add_flag("--time-passes", ro->timePasses, "Print the time spent in each stage on stderr");
   // Options of the compiled data plane mean nothing to the interpreter, and a compiled output
   // has its topology, cores and bound already.
-  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses}) reference->excludes(opt);
-  for (CLI::Option *opt : {topology, cores, maxClasses}) compiled->excludes(opt);
+  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses, cpu}) reference->excludes(opt);
+  for (CLI::Option *opt : {topology, cores, maxClasses, cpu}) compiled->excludes(opt);
   cmds.push_back({run, [ro] { return runRun(*ro); }});
 }
 

@@ -171,6 +171,13 @@ check cpu-bad-nothing test ! -e "$tmp/cpu2"
 expect cpu-bad-run 2 "$metronc" run "$root/examples/router-napt-lb.metron" --pcap "$data/pcap/tcpreplay/test.pcap" \
   --out "$tmp/cpu.pcap" --cpu pentium9
 contains cpu-bad-run-msg "$tmp/err" "metronc run: error: --cpu: LLVM does not know the CPU 'pentium9'"
+# --cpu means nothing to the interpreter or to an output already compiled: usage errors.
+expect cpu-reference 2 "$metronc" run --reference "$root/examples/router-napt-lb.metron" --pcap "$data/pcap/tcpreplay/test.pcap" \
+  --out "$tmp/cpu.pcap" --cpu znver2
+contains cpu-reference-msg "$tmp/err" "--reference excludes --cpu"
+expect cpu-compiled 2 "$metronc" run --compiled "$tmp/cpu0" "$root/examples/router-napt-lb.metron" \
+  --pcap "$data/pcap/tcpreplay/test.pcap" --out "$tmp/cpu.pcap" --cpu znver2
+contains cpu-compiled-msg "$tmp/err" "--compiled excludes --cpu"
 
 echo "compile-cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
