@@ -47,7 +47,7 @@ using json = nlohmann::json;
 
 struct DeployOptions {
   std::string input, topology, server, chain, id, tokenFile, out, format = "text", dispatch = "auto";
-  std::string cpu = "corei7"; ///< as CompileCmdOptions::cpu: the server's CPU is not this machine's
+  std::string cpu = kDefaultCpu; ///< as CompileCmdOptions::cpu: the server's CPU is not this machine's
   unsigned cores = 1;
   uint64_t seed = 0;
   bool seedGiven = false;
@@ -166,39 +166,48 @@ std::vector<FlowSpot> flowSpots(const std::string &text) {
   return spots;
 }
 
-/// Why the rules in \p rulesFile cannot go onto the switch at \p target without touching what
-/// another deployment installed there, or "" when they can. OpenFlow replaces a flow of the same
-/// table, priority and match, and flows of one table that take the same in_port interleave by
-/// priority: either way the other chain's traffic would be taken (and a failed deploy's undo,
-/// which deletes by cookie, would then remove it). So a chain's flows must not share a table and
-/// an in_port with any flow of another chain (another cookie in bits 40-63), nor may the switch
-/// already hold flows of this chain's own ID (it is deployed, or an undeploy left them).
-std::string switchConflict(const std::string &target, const std::string &rulesFile, uint64_t cookie, uint64_t &owner,
-                           std::string &err) {
+/// A flow of another deployment (or of this ID) that the rules of a chain would disturb.
+struct SwitchConflict {
+  uint64_t owner = 0; ///< its cookie's bits 40-63; 0: no conflict
+  bool sameId = false; ///< the owner is this chain's ID
+  unsigned table = 0;
+  std::string inPort;
+};
+
+/// Whether the rules in \p rulesFile can go onto the switch at \p target without touching what
+/// another deployment installed there (the result's owner is then 0). OpenFlow replaces a flow
+/// of the same table, priority and match, and flows of one table that take the same in_port
+/// interleave by priority: either way the other chain's traffic would be taken (and a failed
+/// deploy's undo, which deletes by cookie, would then remove it). So a chain's flows must not
+/// share a table and an in_port with any flow of another chain (another cookie in bits 40-63),
+/// nor may the switch already hold flows of this chain's own ID (it is deployed, or an
+/// undeploy left them). False and \p err when the switch's flows cannot be read.
+bool switchConflict(const std::string &target, const std::string &rulesFile, uint64_t cookie, SwitchConflict &out,
+                    std::string &err) {
+  out = {};
   std::string dump;
   if (runCapture({"ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "--no-names", "--no-stats", target}, dump) != 0) {
     err = "ovs-ofctl dump-flows " + target + ": " + dump;
-    return "";
+    return false;
   }
   std::ifstream f(rulesFile);
   std::stringstream ours;
   ours << f.rdbuf();
-  std::vector<FlowSpot> mine = flowSpots(ours.str());
+  const std::vector<FlowSpot> mine = flowSpots(ours.str());
   for (const FlowSpot &o : flowSpots(dump)) {
-    owner = o.cookie & kCookieMask;
+    const uint64_t owner = o.cookie & kCookieMask;
     if (owner == 0) continue; // not a deployment's (rules installed by hand): the operator's business
-    if (owner == cookie)
-      return "it already holds flows with this chain ID's cookie " + hex(cookie) + "/" + hex(kCookieMask) +
-             " (the ID is deployed, or an undeploy left them: `metronc undeploy` it first)";
+    if (owner == cookie) {
+      out = {owner, true, o.table, o.inPort};
+      return true;
+    }
     for (const FlowSpot &m : mine)
-      if (m.table == o.table && (m.inPort == o.inPort || m.inPort == "*" || o.inPort == "*"))
-        return "the flows of @OWNER@ (cookie " + hex(owner) + "/" + hex(kCookieMask) + ") take in_port " +
-               (o.inPort == "*" ? m.inPort : o.inPort) + " in table " + std::to_string(o.table) +
-               ", as this chain's would: it would take that chain's traffic (undeploy it, or give this chain "
-               "another ingress port)";
+      if (m.table == o.table && (m.inPort == o.inPort || m.inPort == "*" || o.inPort == "*")) {
+        out = {owner, false, o.table, o.inPort == "*" ? m.inPort : o.inPort};
+        return true;
+      }
   }
-  owner = 0;
-  return "";
+  return true;
 }
 
 bool deleteSwitchRules(const std::string &target, uint64_t cookie, std::string &err) {
@@ -416,23 +425,31 @@ int runDeploy(const DeployOptions &o) {
     if (!s || s->openflow.empty())
       return fail("switch '" + sw + "' is on the chain's path but has no `openflow` target in the topology");
     progress("reading the flows of " + sw);
-    uint64_t owner = 0;
+    SwitchConflict c;
     std::string dumpErr;
-    std::string why = switchConflict(s->openflow, file, cookie, owner, dumpErr);
+    const bool read = switchConflict(s->openflow, file, cookie, c, dumpErr);
     progressDone();
-    if (!dumpErr.empty()) return fail(dumpErr);
-    if (const size_t at = why.find("@OWNER@"); at != std::string::npos) {
+    if (!read) return fail(dumpErr);
+    std::string why;
+    if (c.owner && c.sameId) {
+      why = "it already holds flows with this chain ID's cookie " + hex(cookie) + "/" + hex(kCookieMask) +
+            " (the ID is deployed, or an undeploy left them: `metronc undeploy` it first)";
+    } else if (c.owner) {
       // Which deployment that is: the chain, of those the agents run, whose ID gives that cookie.
       std::string name = "another deployment";
       for (const auto &srv2 : topo->servers) {
         if (srv2.agent.empty()) continue;
         agent::AgentReply l = agent::AgentClient(srv2.agent, token, o.timeoutMs).call("GET", "/metron/service_chains");
         if (!l.error.empty() || !l.body.is_object() || !l.body.contains("service_chains")) continue;
-        for (const auto &c : l.body["service_chains"])
-          if (c.is_object() && c.contains("id") && c["id"].is_string() && chainCookie(c["id"].get<std::string>()) == owner)
-            name = "chain '" + c["id"].get<std::string>() + "' (on " + srv2.name + ")";
+        for (const auto &ch : l.body["service_chains"])
+          if (ch.is_object() && ch.contains("id") && ch["id"].is_string() &&
+              chainCookie(ch["id"].get<std::string>()) == c.owner)
+            name = "chain '" + ch["id"].get<std::string>() + "' (on " + srv2.name + ")";
       }
-      why.replace(at, 7, name);
+      why = "the flows of " + name + " (cookie " + hex(c.owner) + "/" + hex(kCookieMask) + ") take in_port " + c.inPort +
+            " in table " + std::to_string(c.table) +
+            ", as this chain's would: it would take that chain's traffic (undeploy it, or give this chain another "
+            "ingress port)";
     }
     if (!why.empty()) return fail("switch " + sw + " (" + s->openflow + "): " + why + "; nothing was deployed");
   }
