@@ -40,7 +40,9 @@
 /// groups than tag values is an error [offload-tags]. The group's leading stateless writes
 /// (Omega::leadingWrites) run on the device when it supports them all (with a MAC tag,
 /// except the eth.dst write, which software applies); with a queue tag, the core
-/// re-classifies the unmodified packet, so the writes stay in software.
+/// re-classifies the unmodified packet, so the writes stay in software; on a device whose IPv4
+/// writes skip IP protocol 0 (DeviceProfile::ipv4WritesSkipProto0: Open vSwitch), a group with
+/// an IPv4 write and a class admitting protocol 0 keeps its writes in software.
 ///
 /// Diagnostics (warnings, lang/DiagnosticKinds.def): offload-capacity (a table, the table
 /// count or the priority levels of the device are exhausted), offload-unsupported (a rule the

@@ -282,7 +282,7 @@ Response Agent::route(const Request &req, const std::string &msg, const std::vec
       body = json::parse(req.body);
     } catch (const json::exception &e) {
       // parse_error for bad syntax, but also out_of_range for a number beyond a double
-      // ("1e788"): found by fuzz_agent, it used to end the agent with std::terminate.
+      // ("1e788", found by fuzz_agent): a client's mistake, 400, not an internal error.
       std::string w = e.what();
       if (size_t p = w.find("] "); p != std::string::npos) w = w.substr(p + 2);
       return error(400, msg.c_str(), "malformed JSON: " + w);

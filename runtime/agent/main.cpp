@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
   errno = 0;
   if (port == 0) port = svr->bind_to_any_port(host);
   else if (!svr->bind_to_port(host, port)) port = -1;
-  if (port <= 0) return die("cannot listen on " + listen + ": " + strerror(errno), 1);
+  if (port <= 0) return die("cannot listen on " + listen + (errno ? std::string(": ") + strerror(errno) : ""), 1);
   std::string hostForUrl = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (advertise.empty()) {
     if (!controller.empty() && (host == "0.0.0.0" || host == "::"))

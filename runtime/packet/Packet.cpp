@@ -37,7 +37,9 @@
 /// the other: a folded one's-complement sum is the same however its terms are grouped, and
 /// both ways fold to 0 (rather than 0xffff) exactly when every term is 0. A word written twice
 /// in one update contributes both deltas (~m + m' and ~m' + m''), as the two updates would.
-/// Tests compare the two on edge checksums (packet_test, codegen_test).
+/// Tests compare the two on edge checksums (packet_test, codegen_test). The incremental updates
+/// here add the words as they lie in the frame, without swapping them (RFC 1071 2(B): the sum of
+/// byte-swapped words is the byte-swapped sum, and 0 and 0xffff are their own swaps).
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/packet/Packet.h"
 
