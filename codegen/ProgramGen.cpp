@@ -16,6 +16,9 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/ADT/StringMap.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/FileSystem.h>
@@ -572,6 +575,34 @@ bool emitObject(llvm::Module &m, const std::string &path, const std::string &cpu
     return false;
   }
   return true;
+}
+
+std::unique_ptr<llvm::Module> coreModule(const llvm::Module &m, uint32_t core, std::string &err) {
+  std::unique_ptr<llvm::Module> c = llvm::CloneModule(m);
+  auto *gv = c->getGlobalVariable("metron_entries", /*AllowInternal=*/true);
+  auto *arr = gv && gv->hasInitializer() ? llvm::dyn_cast<llvm::ConstantArray>(gv->getInitializer()) : nullptr;
+  if (!arr || core >= arr->getNumOperands()) {
+    err = "the module has no entry point for core " + std::to_string(core);
+    return nullptr;
+  }
+  std::vector<llvm::Constant *> entries;
+  for (unsigned i = 0; i < arr->getNumOperands(); ++i)
+    entries.push_back(i == core ? llvm::cast<llvm::Constant>(arr->getOperand(i)) : llvm::Constant::getNullValue(arr->getType()->getElementType()));
+  gv->setInitializer(llvm::ConstantArray::get(arr->getType(), entries));
+  for (unsigned i = 0; i < arr->getNumOperands(); ++i)
+    if (i != core)
+      if (llvm::Function *f = c->getFunction("metron_core_" + std::to_string(i))) f->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::GlobalDCEPass());
+  mpm.run(*c, mam);
+  if (llvm::verifyModule(*c, &llvm::errs())) {
+    err = "core " + std::to_string(core) + "'s module does not verify";
+    return nullptr;
+  }
+  return c;
 }
 
 bool linkExecutable(const std::string &object, const std::string &path, std::string &err) {

@@ -61,6 +61,11 @@ struct ProgramStats {
 std::unique_ptr<llvm::Module> programModule(llvm::LLVMContext &ctx, const ProgramInput &in, std::string &config,
                                             ProgramStats &stats);
 
+/// The module of core \p core's own executable (OUT/bin/<server>.core<k>, the DPDK secondary
+/// process of runtime/dataplane/Dataplane.cpp): a copy of the optimized \p m whose
+/// metron_program has only that core's entry point, without the code only other cores reach.
+std::unique_ptr<llvm::Module> coreModule(const llvm::Module &m, uint32_t core, std::string &err);
+
 /// Whether LLVM knows \p cpu as an x86-64 CPU name; "native" is the CPU of the machine that
 /// compiles. \p err says why not.
 bool validCpu(const std::string &cpu, std::string &err);

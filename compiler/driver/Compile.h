@@ -38,6 +38,8 @@ struct CompileCmdOptions {
   std::string emit;   ///< "llvm": print the optimized data-plane module on stdout
   std::string cpu = kDefaultCpu; ///< the CPU the data plane is compiled for (LLVM's name, or "native")
   bool quiet = false; ///< no summary on stdout (metronc run)
+  /// Also link bin/<server>.core<k> per core (the data plane's --processes secondary).
+  bool coreExecutables = false;
   const char *cmd = "compile"; ///< the command named in messages
   /// Without --topology: the topology (TOML text) for the chain (metronc run's default).
   std::function<std::string(const ir::Module &, const ir::Chain &)> defaultTopology;

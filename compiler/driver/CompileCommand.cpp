@@ -455,6 +455,32 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
       exeRel = "bin/" + base;
       dataplane["executable"] = exeRel;
       dataplane["object"] = "bin/" + base + ".o";
+      // Per core, its own executable (only its entry point and the code it reaches): the
+      // data plane runs them as DPDK secondary processes with --processes secondary.
+      json perCore = json::array();
+      for (uint32_t k = 0; o.coreExecutables && k < ps.cores; ++k) {
+        const std::string name = base + ".core" + std::to_string(k);
+        progress.stage(6, kStages, "linking bin/" + name);
+        g0 = Clock::now();
+        auto cm = codegen::coreModule(*mod, k, err);
+        const std::string cobj = (tmp / "bin" / (name + ".o")).string();
+        if (!cm || !codegen::emitObject(*cm, cobj, o.cpu, err)) {
+          progress.done();
+          fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
+          return 1;
+        }
+        timer.add("codegen: per-core objects", g0);
+        g0 = Clock::now();
+        if (!codegen::linkExecutable(cobj, (tmp / "bin" / name).string(), err)) {
+          progress.done();
+          fprintf(stderr, "metronc %s: error: %s\n", o.cmd, err.c_str());
+          return 1;
+        }
+        fs::remove(cobj, ec);
+        timer.add("link per-core executables", g0);
+        perCore.push_back("bin/" + name);
+      }
+      dataplane["core_executables"] = perCore;
     }
   }
   printMs += std::chrono::duration<double, std::milli>(Clock::now() - cg0).count(); // timed above
@@ -634,6 +660,9 @@ void addCompileCommand(CLI::App &app, std::vector<Command> &cmds) {
                   "The CPU the data plane is compiled for, as for clang -march (default corei7, the instruction set "
                   "Debian's DPDK is built for; native: this machine's)")
       ->capture_default_str();
+  cmd->add_flag("--core-executables", o->coreExecutables,
+                "Also link bin/SERVER.coreK for each core: the per-core DPDK secondary processes the data plane runs "
+                "with --processes secondary (metronc-dataplane(8))");
   cmd->add_option("--emit", o->emit, "Also print a stage's output on stdout: llvm (the optimized data-plane module)")
       ->check(CLI::IsMember({"llvm"}));
   cmd->add_flag("--time-passes", o->timePasses, "Print the time spent in each stage on stderr");

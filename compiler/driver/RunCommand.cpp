@@ -11,6 +11,7 @@
 #include "compiler/driver/Compile.h"
 
 #include "compiler/interp/Interpreter.h"
+#include "runtime/dataplane/EalFiles.h"
 #include "runtime/packet/Pcap.h"
 
 #include <CLI/CLI.hpp>
@@ -44,7 +45,43 @@ struct RunOptions {
   std::string topology, keep, compiled, dispatch = "auto";
   uint32_t maxClasses = 16384;
   std::string cpu = "native";
+  std::string processes = "auto";
 };
+
+/// The hugepages the data plane gets with secondary processes: whether they are there (a
+/// mounted hugetlbfs and at least kSecondaryHugeMiB free), and why not.
+constexpr uint64_t kSecondaryHugeMiB = 256;
+bool hugepagesUsable(std::string &why) {
+  uint64_t freePages = 0, pageKiB = 0;
+  {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t v = 0;
+    while (in >> key >> v) {
+      if (key == "HugePages_Free:") freePages = v;
+      if (key == "Hugepagesize:") pageKiB = v;
+      in.ignore(1 << 16, '\n');
+    }
+  }
+  bool mounted = false;
+  {
+    std::ifstream in("/proc/mounts");
+    std::string dev, dir, type, rest;
+    while (in >> dev >> dir >> type && std::getline(in, rest)) mounted = mounted || type == "hugetlbfs";
+  }
+  const uint64_t freeMiB = freePages * pageKiB / 1024;
+  if (freeMiB < kSecondaryHugeMiB) {
+    why = "secondary processes need hugepages and " + std::to_string(freeMiB) + " MiB are free (HugePages_Free " +
+          std::to_string(freePages) + ", at least " + std::to_string(kSecondaryHugeMiB) + " MiB wanted)";
+    return false;
+  }
+  if (!mounted) {
+    why = "secondary processes need hugepage files, and no hugetlbfs is mounted (mount -t hugetlbfs nodev DIR)";
+    return false;
+  }
+  why = std::to_string(freeMiB) + " MiB of hugepages are free";
+  return true;
+}
 
 std::string joined(const std::vector<std::string> &v) {
   std::string s;
@@ -322,8 +359,21 @@ int runCompiled(const RunOptions &o) {
     }
   } cleanup{scratch, {}};
 
+  // Per-core processes when hugepages are there (the paper's design), else threads.
+  std::string processes = o.processes, processesWhy;
+  {
+    const bool usable = hugepagesUsable(processesWhy);
+    if (processes == "secondary" && !usable) {
+      fprintf(stderr, "metronc run: error: --processes secondary: %s\n", processesWhy.c_str());
+      return 1;
+    }
+    if (processes == "auto") processes = usable ? "secondary" : "threads";
+    else processesWhy = "requested (--processes " + processes + ")";
+  }
+
   CompileCmdOptions co;
   co.cmd = "run";
+  co.coreExecutables = processes == "secondary";
   co.file = o.file;
   co.chain = o.chain;
   co.topology = o.topology;
@@ -357,6 +407,13 @@ int runCompiled(const RunOptions &o) {
       cr.classifier = plan.at("classifier").at("element").get<std::string>();
       cr.classifierKind = plan.at("classifier").at("kind").get<std::string>();
       cr.executable = o.compiled + "/" + dp.at("executable").get<std::string>();
+      if (processes == "secondary" && dp.value("core_executables", nlohmann::json::array()).size() != cr.cores) {
+        if (o.processes == "secondary")
+          throw std::runtime_error("'" + o.compiled + "' has no per-core executables for --processes secondary: compile "
+                                   "with --core-executables");
+        processes = "threads";
+        processesWhy = "'" + o.compiled + "' was compiled without --core-executables";
+      }
       cr.ingress = dp.at("ingress").get<std::vector<std::string>>();
       cr.egress = dp.at("egress").get<std::vector<std::string>>();
       for (const auto &d : plan.at("devices"))
@@ -406,9 +463,23 @@ int runCompiled(const RunOptions &o) {
   std::string lcores;
   for (unsigned k = 0; k <= cr.cores; ++k)
     lcores += (k ? "," : "") + std::to_string(k) + "@" + std::to_string(k % unsigned(cpus));
-  std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-huge", "--no-shconf", "-m", "1024",
-                                   "--no-pci", "--log-level=4"};
-  std::vector<std::string> app = {"--", "--quiet", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--stop-when-idle",
+  std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-pci", "--log-level=4"};
+  // Secondary processes attach to the primary's configuration and hugepages, under a file
+  // prefix of this run's own; everything DPDK leaves under it is removed after the run, however
+  // the data plane ended (EalFiles.h).
+  struct EalFilesCleanup {
+    std::string prefix;
+    ~EalFilesCleanup() {
+      if (!prefix.empty()) dp::removeEalFiles(prefix, dp::ealRuntimeDir(prefix));
+    }
+  } ealFiles;
+  if (processes == "secondary") {
+    ealFiles.prefix = "metronc-run-" + std::to_string(getpid());
+    args.push_back("--file-prefix=" + ealFiles.prefix);
+  } else {
+    args.insert(args.end(), {"--no-huge", "--no-shconf", "-m", "1024"});
+  }
+  std::vector<std::string> app = {"--", "--quiet", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--processes", processes, "--stop-when-idle",
                                   "--stats", o.stats && o.statsFormat == "text" ? "text" : "none", "--stats-json",
                                   scratch + "/stats.json"};
   std::vector<std::string> outPaths;
@@ -467,11 +538,12 @@ int runCompiled(const RunOptions &o) {
     }
     fprintf(stderr,
             "metronc run: %llu packets read, %llu emitted (%s), %llu dropped; %llu truncated, %llu skipped; %u core%s, "
-            "dispatch: %s (%s)\n",
+            "dispatch: %s (%s); processes: %s (%s)\n",
             (unsigned long long)read, (unsigned long long)emitted, per.c_str(), (unsigned long long)(read - emitted),
             (unsigned long long)st["nic"].value("truncated", uint64_t(0)),
             (unsigned long long)st["nic"].value("zero_length_skipped", uint64_t(0)), cr.cores, cr.cores == 1 ? "" : "s",
-            st["dispatch"]["mode"].get<std::string>().c_str(), st["dispatch"]["why"].get<std::string>().c_str());
+            st["dispatch"]["mode"].get<std::string>().c_str(), st["dispatch"]["why"].get<std::string>().c_str(),
+            processes.c_str(), processesWhy.c_str());
   } catch (const std::exception &e) {
     fprintf(stderr, "metronc run: error: the data plane's statistics are unreadable: %s\n", e.what());
     return 1;
@@ -519,6 +591,11 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
                   "applied in software), auto (hardware when the port accepts the rules)")
       ->check(CLI::IsMember({"auto", "hardware", "nic-model"}))
       ->capture_default_str();
+  CLI::Option *processes = run->add_option("--processes", ro->processes,
+                  "How the cores run: secondary (a DPDK secondary process per core, on hugepages), threads (one "
+                  "process), auto (secondary when hugepages are free and a hugetlbfs is mounted)")
+      ->check(CLI::IsMember({"auto", "threads", "secondary"}))
+      ->capture_default_str();
   run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
   CLI::Option *maxClasses =
       run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
@@ -542,7 +619,7 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   run->add_flag("--time-passes", ro->timePasses, "Print the time spent in each stage on stderr");
   // Options of the compiled data plane mean nothing to the interpreter, and a compiled output
   // has its topology, cores and bound already.
-  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses, cpu}) reference->excludes(opt);
+  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses, cpu, processes}) reference->excludes(opt);
   for (CLI::Option *opt : {topology, cores, maxClasses, cpu}) compiled->excludes(opt);
   cmds.push_back({run, [ro] { return runRun(*ro); }});
 }

@@ -16,15 +16,26 @@
 /// emit, in the order each worker emitted it. `auto` (the default) validates the first rule on
 /// the port and says which mode it chose and why.
 ///
-/// Processes: one process with per-core entry points. The paper's master/slave design uses
-/// DPDK secondary processes, which need hugepages shared between processes; these machines have
-/// none (ENVIRONMENT.md §1: --no-huge --no-shconf), so the workers are lcores of one process.
+/// Processes (--processes). `threads`: the workers are lcores of this process, each running its
+/// core's entry point. `secondary`, the paper's master/slave design: this process (the primary:
+/// ports, the NIC model, transmission, statistics) starts, per core, the executable
+/// OUT/bin/<server>.core<k> (metronc compile --core-executables: only that core's entry point)
+/// as a DPDK secondary process on the lcore the core's thread would have had. They share, in
+/// hugepage memory, the mbuf pool, the core's two rings and a memzone (Shared: the stop flag,
+/// the core's counters, at the end its per-class counts and stateful counters); each builds its
+/// own flow state and rte_acl / rte_lpm tables. Secondary processes map the primary's hugepages
+/// and attach to its configuration, so they need hugepages and no --no-huge / --no-shconf /
+/// --in-memory; `metronc run --processes auto` chooses them when hugepages are free. A core's
+/// process that dies stops the data plane with an error; a primary that dies takes them with it
+/// (SIGKILL, and PR_SET_PDEATHSIG when it is killed itself). Only with the NIC model: in
+/// hardware dispatch each process would poll its own rx queue, untested here.
 ///
 /// Cycles (paper §5.1): a worker's poll that returns packets and the processing of those packets
 /// are useful cycles; an empty poll is useless. The main lcore samples both every 100 ms and
 /// reports load = useful / (useful + useless) per interval.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/dataplane/Abi.h"
+#include "runtime/dataplane/EalFiles.h"
 #include "runtime/dataplane/NicModel.h"
 #include "runtime/dataplane/Runtime.h"
 #include "runtime/packet/Packet.h"
@@ -41,6 +52,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
 #include <rte_ring.h>
 
 #include <algorithm>
@@ -53,6 +65,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <vector>
 
@@ -69,6 +85,8 @@ constexpr unsigned kRingSize = 1024;
 
 volatile std::sig_atomic_t gSignal = 0;
 void onSignal(int sig) { gSignal = sig; }
+
+void checkChildren(const char *when);
 
 /// What the NIC loop knows of a packet beyond its bytes: its input index (its position in what
 /// the ingress ports received, for --index) and, with --rx-capture, its time and wire length
@@ -95,18 +113,45 @@ struct Options {
   std::map<std::string, std::string> rxCapture; ///< ingress port name -> the capture it replays
   unsigned mbufs = 16383;
   uint64_t maxPackets = 0;
+  std::string processes = "threads"; ///< threads | secondary
+  int secondaryCore = -1;             ///< --secondary-core: this process is that core's secondary
 };
+
+/// Which core this process is when it is a secondary process (die() says so), else -1.
+int gSecondaryCore = -1;
+
+/// The primary's EAL file prefix and runtime directory when it leaves files behind (hugepages
+/// with a shared configuration), removed when it ends (EalFiles.h); else empty.
+std::string gEalPrefix, gEalRuntimeDir;
+
+/// The per-core processes still running (--processes secondary), by core; -1 once waited for.
+std::vector<pid_t> gChildren;
+
+/// Kills and reaps the cores' processes (a primary that dies takes them with it before it
+/// removes the files they map).
+void killChildren() {
+  for (pid_t &pid : gChildren)
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+}
 
 [[noreturn]] void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("metron-dataplane: error: ", stderr);
+  if (gSecondaryCore >= 0) fprintf(stderr, "metron-dataplane (core %d): error: ", gSecondaryCore);
+  else fputs("metron-dataplane: error: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
   // No destructors: the runtime's DPDK objects (rte_acl contexts, rings) must not be freed
-  // by exit handlers racing with the EAL's own teardown.
+  // by exit handlers racing with the EAL's own teardown. The hugepage files go (the mappings
+  // stay valid until the processes end).
+  killChildren();
+  dp::removeEalFiles(gEalPrefix, gEalRuntimeDir);
   fflush(nullptr);
   _exit(1);
 }
@@ -115,7 +160,7 @@ void usage() {
   fputs("usage: EXECUTABLE [EAL options] -- --port NAME=PORT... [--rules FILE.rte_flow.json]\n"
         "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--quiet] [--stats text|json|none]\n"
         "       [--stats-json FILE] [--index NAME=FILE]... [--rx-capture NAME=FILE]... [--mbufs N]\n"
-        "       [--max-packets N] [--stats-interval MS]\n"
+        "       [--max-packets N] [--stats-interval MS] [--processes threads|secondary]\n"
         "See metronc-dataplane(8).\n",
         stderr);
 }
@@ -179,6 +224,16 @@ Options parseOptions(int argc, char **argv) {
     } else if (a == "--mbufs") {
       o.mbufs = unsigned(strtoul(need(i).c_str(), nullptr, 10));
       if (o.mbufs < 1024) die("--mbufs must be at least 1024");
+    } else if (a == "--processes") {
+      o.processes = need(i);
+      if (o.processes != "threads" && o.processes != "secondary")
+        die("--processes must be threads or secondary, not '%s'", o.processes.c_str());
+    } else if (a == "--secondary-core") {
+      std::string v = need(i);
+      char *end = nullptr;
+      unsigned long k = strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end || k >= RTE_MAX_LCORE) die("--secondary-core wants a core number, not '%s'", v.c_str());
+      o.secondaryCore = int(k);
     } else if (a == "--max-packets") {
       o.maxPackets = strtoull(need(i).c_str(), nullptr, 10);
     } else if (a == "-h" || a == "--help") {
@@ -211,9 +266,16 @@ struct Runtime {
   bool hardware = false;
   std::string modeWhy;
   rte_mempool *pool = nullptr;
-  std::vector<std::unique_ptr<mtr_core>> workers;
-  std::vector<dp::WorkerCounters> counters;
-  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<mtr_core>> workers; ///< with secondary processes: their rings and lcores only
+  std::vector<dp::WorkerCounters> ownCounters; ///< the workers' counters with threads (else in the memzone)
+  std::atomic<bool> ownStop{false};
+  std::atomic<bool> *stop = &ownStop; ///< the workers stop when it is set (shared with secondary processes)
+  // Secondary processes (--processes secondary)
+  struct Shared *shared = nullptr;
+  const rte_memzone *sharedZone = nullptr;
+  std::vector<json> childStateful; ///< per core: what it wrote to SharedCore::stateful
+  std::vector<pid_t> pids;         ///< per core: its process
+  std::string processesWhy;
   std::map<uint16_t, FILE *> indexFiles; ///< DPDK egress port -> --index file
   // NIC model counters
   uint64_t received = 0, nicDropped = 0, nicMatched = 0, nicUnmatched = 0, emittedTotal = 0, zeroLength = 0, truncated = 0, cutByPort = 0;
@@ -230,6 +292,36 @@ struct Runtime {
 
 Runtime R;
 
+/// What the primary process and its per-core secondary processes share (the memzone
+/// kSharedZone): the stop flag, each core's counters and state, and at the end each core's
+/// per-class counts and its stateful elements' counters.
+constexpr const char *kSharedZone = "metron_shared";
+constexpr size_t kStatefulJsonBytes = 1 << 16;
+enum : uint32_t { kStarting = 0, kReady = 1, kFinished = 2 };
+struct SharedCore {
+  dp::WorkerCounters counters;
+  std::atomic<uint32_t> state;
+  char stateful[kStatefulJsonBytes]; ///< at kFinished: the counters of the core's stateful elements, JSON
+};
+constexpr size_t kMaxChainPorts = 64;
+struct alignas(64) Shared {
+  uint32_t cores, classes;
+  std::atomic<bool> stop;
+  /// The primary's port maps (Runtime::chainPortOfDpdk, dpdkOfChainPort): the secondaries do
+  /// not see the ports (noVdevsForSecondaries).
+  int32_t chainPortOfDpdk[RTE_MAX_ETHPORTS];
+  uint32_t chainPorts;
+  int32_t dpdkOfChainPort[kMaxChainPorts];
+  SharedCore *core() { return reinterpret_cast<SharedCore *>(this + 1); }
+  /// The per-class counts of core k (at kFinished).
+  uint64_t *classCounts(uint32_t k) { return reinterpret_cast<uint64_t *>(core() + cores) + size_t(k) * classes; }
+  static size_t bytes(uint32_t cores, uint32_t classes) {
+    return sizeof(Shared) + cores * sizeof(SharedCore) + size_t(cores) * classes * sizeof(uint64_t);
+  }
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free,
+              "shared between processes");
+
 // ---- set-up ------------------------------------------------------------------------------------
 
 void loadProgram() {
@@ -244,17 +336,18 @@ void loadProgram() {
 }
 
 void buildWorkers() {
-  R.counters = std::vector<dp::WorkerCounters>(R.cores);
+  R.ownCounters = std::vector<dp::WorkerCounters>(R.cores);
   for (uint32_t k = 0; k < R.cores; ++k) {
     std::string err;
     auto c = R.prog->makeCore(k, err);
     if (!c) die("%s", err.c_str());
-    c->counters = &R.counters[k];
+    c->counters = &R.ownCounters[k];
     R.workers.push_back(std::move(c));
   }
 }
 
-void setupPorts() {
+/// The chain's ports and the DPDK ports they are given.
+void mapPorts() {
   R.dpdkOfChainPort.assign(R.portNames.size(), -1);
   R.chainPortOfDpdk.assign(RTE_MAX_ETHPORTS, -1);
   auto chainIndex = [](const std::string &n) {
@@ -280,7 +373,10 @@ void setupPorts() {
   for (const auto &n : R.egress)
     if (R.dpdkOfChainPort[size_t(chainIndex(n))] < 0) die("chain egress port %s has no DPDK port: add --port %s=N", n.c_str(), n.c_str());
   R.emittedPerEgress.assign(R.portNames.size(), 0);
+}
 
+void setupPorts() {
+  mapPorts();
   R.pool = rte_pktmbuf_pool_create("metron_mbufs", R.opt.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
   if (!R.pool) die("cannot create a pool of %u mbufs: %s (raise -m or lower --mbufs)", R.opt.mbufs, rte_strerror(rte_errno));
 
@@ -450,7 +546,7 @@ int workerMain(void *arg) {
   std::vector<uint8_t> scratch;
   std::vector<pkt::Packet> slots(dp::kMaxRunBurst);
   uint64_t useful = 0, useless = 0, packets = 0, dropped = 0, emitted = 0, polls = 0;
-  while (!R.stop.load(std::memory_order_relaxed)) {
+  while (!R.stop->load(std::memory_order_relaxed)) {
     uint64_t t0 = rte_rdtsc();
     unsigned n = 0;
     if (R.hardware) {
@@ -476,7 +572,7 @@ int workerMain(void *arg) {
       for (unsigned i = 0; i < nout; ++i) {
         // One packet at a time keeps the per-port grouping simple; the hardware path is the
         // one these machines cannot exercise (no rte_flow NIC).
-        while (rte_eth_tx_burst(out[i]->port, uint16_t(c->id), &out[i], 1) == 0 && !R.stop.load(std::memory_order_relaxed)) {
+        while (rte_eth_tx_burst(out[i]->port, uint16_t(c->id), &out[i], 1) == 0 && !R.stop->load(std::memory_order_relaxed)) {
         }
       }
     } else {
@@ -626,7 +722,10 @@ struct NicLoop {
           q = rssQueue(packet);
         }
         if (q >= R.cores) die("the NIC rules send a packet to queue %u; the chain was compiled for %u cores", q, R.cores);
-        while (rte_ring_enqueue(R.workers[q]->in, m) != 0) transmit(); // back-pressure, never a drop
+        while (rte_ring_enqueue(R.workers[q]->in, m) != 0) { // back-pressure, never a drop
+          transmit();
+          if (R.shared) checkChildren("while the data plane ran");
+        }
         ++enqueued[q];
       }
       if (R.opt.maxPackets && R.received >= R.opt.maxPackets) {
@@ -678,7 +777,7 @@ struct NicLoop {
 
   bool drained() const {
     for (uint32_t k = 0; k < R.cores; ++k)
-      if (R.counters[k].packets.load(std::memory_order_acquire) != enqueued[k] || !rte_ring_empty(R.workers[k]->out))
+      if (R.workers[k]->counters->packets.load(std::memory_order_acquire) != enqueued[k] || !rte_ring_empty(R.workers[k]->out))
         return false;
     return true;
   }
@@ -687,8 +786,8 @@ struct NicLoop {
 void sampleLoad(std::vector<uint64_t> &lastUseful, std::vector<uint64_t> &lastUseless) {
   R.load.resize(R.cores);
   for (uint32_t k = 0; k < R.cores; ++k) {
-    uint64_t u = R.counters[k].useful.load(std::memory_order_relaxed);
-    uint64_t v = R.counters[k].useless.load(std::memory_order_relaxed);
+    uint64_t u = R.workers[k]->counters->useful.load(std::memory_order_relaxed);
+    uint64_t v = R.workers[k]->counters->useless.load(std::memory_order_relaxed);
     uint64_t du = u - lastUseful[k], dv = v - lastUseless[k];
     const double l = du + dv ? double(du) / double(du + dv) : 0.0;
     R.load[k].last = l;
@@ -711,6 +810,11 @@ json statsJson(bool live = false) {
   j["chain"] = R.config.value("chain", "");
   j["server"] = R.config.value("server", "");
   j["dispatch"] = {{"mode", R.hardware ? "hardware" : "nic-model"}, {"why", R.modeWhy}, {"rules", R.nic ? R.nic->size() : 0}};
+  j["processes"] = {{"mode", R.shared ? "secondary" : "threads"}, {"why", R.processesWhy}};
+  if (R.shared) {
+    j["processes"]["pids"] = json::array();
+    for (pid_t pid : R.pids) j["processes"]["pids"].push_back(pid);
+  }
   j["tables"] = json::array();
   for (const auto &t : R.prog->tables()) j["tables"].push_back(t.describe());
   const double secs = double((live ? rte_rdtsc() : R.endTsc) - R.startTsc) / double(rte_get_tsc_hz());
@@ -721,7 +825,7 @@ json statsJson(bool live = false) {
               {"cut_by_port", R.cutByPort}, {"cut_by_port_above", RTE_ETHER_MAX_JUMBO_FRAME_LEN}};
   json cores = json::array();
   for (uint32_t k = 0; k < R.cores; ++k) {
-    const dp::WorkerCounters &c = R.counters[k];
+    const dp::WorkerCounters &c = *R.workers[k]->counters;
     uint64_t u = c.useful.load(), v = c.useless.load(), n = c.packets.load();
     const Runtime::LoadAgg agg = k < R.load.size() ? R.load[k] : Runtime::LoadAgg{};
     cores.push_back({{"core", k},
@@ -749,7 +853,7 @@ json statsJson(bool live = false) {
   const auto &cl = R.config.at("classes");
   for (size_t s = 0; s < cl.size(); ++s) {
     uint64_t sw = 0;
-    for (const auto &w : R.workers) sw += w->classCounts[s];
+    for (uint32_t k = 0; k < R.cores; ++k) sw += R.shared ? R.shared->classCounts(k)[s] : R.workers[k]->classCounts[s];
     uint64_t hw = R.nicClassCounts.empty() ? 0 : R.nicClassCounts[s];
     if (!sw && !hw) continue;
     classes.push_back({{"table", cl[s].at("table")}, {"class", cl[s].at("class")}, {"group", cl[s].at("group")},
@@ -759,10 +863,13 @@ json statsJson(bool live = false) {
   json st = json::array();
   const auto &sd = R.config.at("stateful");
   for (size_t s = 0; s < sd.size(); ++s)
-    for (const auto &w : R.workers) {
+    for (uint32_t k = 0; k < R.cores; ++k) {
       json c = json::object();
-      for (const auto &[name, v] : w->states[s]->counters()) c[name] = v;
-      st.push_back({{"nf", sd[s].value("nf", "")}, {"kind", sd[s].value("kind", "")}, {"core", w->id}, {"counters", c}});
+      if (R.shared)
+        c = R.childStateful.at(k).at(s);
+      else
+        for (const auto &[name, v] : R.workers[k]->states[s]->counters()) c[name] = v;
+      st.push_back({{"nf", sd[s].value("nf", "")}, {"kind", sd[s].value("kind", "")}, {"core", k}, {"counters", c}});
     }
   j["stateful"] = st;
   return j;
@@ -782,6 +889,7 @@ void writeStatsFile(const json &j) {
 
 void printStatsText(const json &j) {
   printf("dispatch: %s (%s)\n", j["dispatch"]["mode"].get<std::string>().c_str(), j["dispatch"]["why"].get<std::string>().c_str());
+  printf("processes: %s (%s)\n", j["processes"]["mode"].get<std::string>().c_str(), j["processes"]["why"].get<std::string>().c_str());
   printf("nic: %llu received, %llu matched by its rules, %llu unmatched, %llu dropped\n",
          (unsigned long long)R.received, (unsigned long long)R.nicMatched, (unsigned long long)R.nicUnmatched,
          (unsigned long long)R.nicDropped);
@@ -800,23 +908,303 @@ void printStatsText(const json &j) {
            (unsigned long long)c["nic"].get<uint64_t>());
 }
 
+// ---- per-core secondary processes (--processes secondary) -------------------------------------
+
+/// The EAL options of this process's command line (argv before rte_eal_init), for its secondaries.
+std::vector<std::string> gEalArgs;
+
+std::string ringName(const char *dir, uint32_t k) { return std::string("metron_") + dir + std::to_string(k); }
+
+int probeAction(const rte_mp_msg *, const void *) { return 0; }
+
+std::string selfExecutable() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) die("cannot read /proc/self/exe: %s", strerror(errno));
+  buf[n] = 0;
+  return buf;
+}
+
+/// The executable of core k's process: OUT/bin/<server>.core<k>, beside this one.
+std::string coreExecutable(uint32_t k) { return selfExecutable() + ".core" + std::to_string(k); }
+
+/// Checks that EAL can have secondary processes and sets up what they share: the memzone, the
+/// counters and the stop flag. The workers are only their rings and lcores here.
+void prepareSecondaries() {
+  if (R.opt.secondaryCore >= 0) return;
+  if (!rte_eal_has_hugepages())
+    die("--processes secondary: secondary processes map the primary's hugepages, and EAL runs with --no-huge "
+        "(reserve hugepages and drop --no-huge, or use --processes threads)");
+  if (rte_mp_action_register("metron_probe", probeAction) != 0) {
+    if (rte_errno == ENOTSUP)
+      die("--processes secondary: EAL runs without a shared configuration (--no-shconf or --in-memory), which "
+          "secondary processes attach to");
+    die("--processes secondary: rte_mp_action_register: %s", rte_strerror(rte_errno));
+  }
+  rte_mp_action_unregister("metron_probe");
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    const std::string exe = coreExecutable(k);
+    if (access(exe.c_str(), X_OK) != 0)
+      die("--processes secondary: core %u's executable '%s': %s (metronc compile links bin/SERVER.coreK beside "
+          "bin/SERVER)", k, exe.c_str(), strerror(errno));
+  }
+  const uint32_t classes = metron_program.classes;
+  R.sharedZone = rte_memzone_reserve(kSharedZone, Shared::bytes(R.cores, classes), int(rte_socket_id()), 0);
+  if (!R.sharedZone) die("cannot reserve the memzone %s: %s", kSharedZone, rte_strerror(rte_errno));
+  memset(R.sharedZone->addr, 0, R.sharedZone->len);
+  R.shared = static_cast<Shared *>(R.sharedZone->addr);
+  R.shared->cores = R.cores;
+  R.shared->classes = classes;
+  R.stop = &R.shared->stop;
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    auto c = std::make_unique<mtr_core>();
+    c->id = k;
+    c->counters = &R.shared->core()[k].counters;
+    R.workers.push_back(std::move(c));
+  }
+  R.childStateful.assign(R.cores, json());
+}
+
+/// DPDK's vdev bus hands a secondary process the primary's virtual devices, and the secondary
+/// probes them with the primary's arguments: net_pcap would open the output captures again,
+/// truncating them (O_TRUNC), and read the inputs a second time. The cores' processes use no
+/// port (the primary receives and transmits), so the primary answers their vdev scan with none:
+/// its reply to the bus's "bus_vdev_mp" request, in the layout of drivers/bus/vdev/vdev.c's
+/// struct vdev_param (DPDK 22.11: type VDEV_SCAN_REP = 3, the number of devices sent).
+struct VdevScanReply {
+  int type;
+  int num;
+  char name[RTE_DEV_NAME_MAX_LEN];
+};
+int noVdevs(const rte_mp_msg *msg, const void *peer) {
+  rte_mp_msg reply{};
+  snprintf(reply.name, sizeof reply.name, "%s", msg->name);
+  reply.len_param = sizeof(VdevScanReply);
+  VdevScanReply r{};
+  r.type = 3;
+  r.num = 0;
+  memcpy(reply.param, &r, sizeof r);
+  return rte_mp_reply(&reply, static_cast<const char *>(peer));
+}
+void noVdevsForSecondaries() {
+  rte_mp_action_unregister("bus_vdev_mp");
+  if (rte_mp_action_register("bus_vdev_mp", noVdevs) != 0)
+    die("cannot answer the secondary processes' device scan: %s", rte_strerror(rte_errno));
+}
+
+/// "a,b,c": the CPUs lcore \p lcore of this process runs on.
+std::string cpusOf(unsigned lcore) {
+  rte_cpuset_t set = rte_lcore_cpuset(lcore);
+  std::string s;
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) s += (s.empty() ? "" : ",") + std::to_string(cpu);
+  return s;
+}
+
+/// The EAL options a secondary process takes from the primary's command line.
+std::vector<std::string> forwardedEalArgs() {
+  static const char *const withValue[] = {"--huge-dir", "-a", "--allow", "-b", "--block", "-d", "--driver-path",
+                                          "--iova-mode", "--log-level", "--base-virtaddr"};
+  static const char *const flags[] = {"--no-pci", "--no-telemetry"};
+  std::vector<std::string> out;
+  for (size_t i = 0; i < gEalArgs.size(); ++i) {
+    const std::string &a = gEalArgs[i];
+    if (a == "--") break;
+    for (const char *f : flags)
+      if (a == f) out.push_back(a);
+    for (const char *o : withValue) {
+      const std::string opt = o;
+      if (a == opt && i + 1 < gEalArgs.size()) {
+        out.push_back(a);
+        out.push_back(gEalArgs[++i]);
+      } else if (a.rfind(opt + "=", 0) == 0) {
+        out.push_back(a);
+      }
+    }
+  }
+  return out;
+}
+
+std::string exitText(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by ") + strsignal(WTERMSIG(status));
+  return "stopped";
+}
+
+/// Dies when a core's process has exited (\p when: "before it was ready", "while running").
+void checkChildren(const char *when) {
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    int status = 0;
+    if (gChildren[k] > 0 && waitpid(gChildren[k], &status, WNOHANG) == gChildren[k]) {
+      gChildren[k] = -1;
+      die("core %u's process (%s) %s %s", k, coreExecutable(k).c_str(), exitText(status).c_str(), when);
+    }
+  }
+}
+
+/// Starts core k's process on the lcore its thread would have had, and waits until every one
+/// runs its loop.
+void startSecondaries() {
+  const std::string rundir = rte_eal_get_runtime_dir();
+  const std::string prefix = rundir.substr(rundir.find_last_of('/') + 1);
+  const std::vector<std::string> fwd = forwardedEalArgs();
+  gChildren.assign(R.cores, -1);
+  const pid_t self = getpid();
+  if (R.portNames.size() > kMaxChainPorts) die("--processes secondary: the chain has more than %zu ports", kMaxChainPorts);
+  for (size_t i = 0; i < RTE_MAX_ETHPORTS; ++i) R.shared->chainPortOfDpdk[i] = R.chainPortOfDpdk[i];
+  R.shared->chainPorts = uint32_t(R.portNames.size());
+  for (size_t i = 0; i < R.portNames.size(); ++i) R.shared->dpdkOfChainPort[i] = R.dpdkOfChainPort[i];
+  noVdevsForSecondaries();
+  for (auto &w : R.workers) {
+    const uint32_t k = w->id;
+    std::vector<std::string> args = {coreExecutable(k), "--proc-type=secondary", "--file-prefix=" + prefix,
+                                     "--lcores=" + std::to_string(w->lcore) + "@(" + cpusOf(w->lcore) + ")"};
+    args.insert(args.end(), fwd.begin(), fwd.end());
+    args.insert(args.end(), {"--", "--secondary-core", std::to_string(k)});
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    fflush(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) die("cannot start core %u's process: fork: %s", k, strerror(errno));
+    if (pid == 0) {
+      // Stopped with the primary, however it ends.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != self) _exit(1);
+      execv(argv[0], argv.data());
+      static const char msg[] = "metron-dataplane: error: cannot run a core's executable\n";
+      (void)!write(2, msg, sizeof msg - 1);
+      _exit(127);
+    }
+    gChildren[k] = pid;
+    R.pids.push_back(pid);
+  }
+  const uint64_t deadline = rte_rdtsc() + 120 * rte_get_tsc_hz();
+  for (uint32_t k = 0; k < R.cores; ++k)
+    while (R.shared->core()[k].state.load(std::memory_order_acquire) != kReady) {
+      checkChildren("before it was ready");
+      if (gSignal) die("stopped by %s while the cores' processes started", strsignal(gSignal));
+      if (rte_rdtsc() > deadline) die("core %u's process (pid %d) was not ready after 120 s", k, int(gChildren[k]));
+      usleep(1000);
+    }
+}
+
+/// After the stop flag: waits for every core's process and reads what it counted.
+void joinSecondaries() {
+  const uint64_t deadline = rte_rdtsc() + 60 * rte_get_tsc_hz();
+  for (uint32_t k = 0; k < R.cores; ++k) {
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(gChildren[k], &status, WNOHANG)) == 0) {
+      if (rte_rdtsc() > deadline) die("core %u's process (pid %d) did not stop within 60 s", k, int(gChildren[k]));
+      usleep(1000);
+    }
+    if (r < 0) die("waiting for core %u's process: %s", k, strerror(errno));
+    gChildren[k] = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      die("core %u's process (%s) %s", k, coreExecutable(k).c_str(), exitText(status).c_str());
+    SharedCore &sc = R.shared->core()[k];
+    if (sc.state.load(std::memory_order_acquire) != kFinished) die("core %u's process stopped without its counters", k);
+    try {
+      R.childStateful[k] = json::parse(std::string(sc.stateful, strnlen(sc.stateful, kStatefulJsonBytes)));
+    } catch (const json::exception &e) {
+      die("core %u's process left unreadable counters: %s", k, e.what());
+    }
+  }
+}
+
+/// main() of core k's process: attaches to what the primary set up, runs the core's loop until
+/// the primary says stop, and leaves its counters in the shared memzone.
+int secondaryMain() {
+  const uint32_t k = uint32_t(R.opt.secondaryCore);
+  gSecondaryCore = int(k);
+  // The primary decides when to stop (it drains the rings first); if it dies, SIGTERM ends this.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_DFL);
+  if (rte_eal_process_type() != RTE_PROC_SECONDARY)
+    die("--secondary-core is for the per-core processes the data plane starts itself (--processes secondary)");
+  loadProgram();
+  if (k >= R.cores) die("the chain has %u cores, not %u", R.cores, k + 1);
+  if (!metron_program.entries[k]) die("this executable has no entry point for core %u", k);
+  const rte_memzone *mz = rte_memzone_lookup(kSharedZone);
+  if (!mz) die("no primary process shares the memzone %s", kSharedZone);
+  R.shared = static_cast<Shared *>(mz->addr);
+  if (R.shared->cores != R.cores || R.shared->classes != metron_program.classes)
+    die("the primary process runs another program (%u cores, %u classes)", R.shared->cores, R.shared->classes);
+  R.pool = rte_mempool_lookup("metron_mbufs");
+  gMetaOffset = rte_mbuf_dynfield_lookup("metron_meta", nullptr);
+  if (!R.pool || gMetaOffset < 0) die("the primary process has no mbuf pool or metron_meta field");
+  if (R.shared->chainPorts != R.portNames.size()) die("the primary process runs another program (%u ports)", R.shared->chainPorts);
+  R.chainPortOfDpdk.assign(R.shared->chainPortOfDpdk, R.shared->chainPortOfDpdk + RTE_MAX_ETHPORTS);
+  R.dpdkOfChainPort.assign(R.shared->dpdkOfChainPort, R.shared->dpdkOfChainPort + R.shared->chainPorts);
+  std::string err;
+  auto c = R.prog->makeCore(k, err);
+  if (!c) die("%s", err.c_str());
+  SharedCore &sc = R.shared->core()[k];
+  c->counters = &sc.counters;
+  c->lcore = rte_lcore_id();
+  c->in = rte_ring_lookup(ringName("in", k).c_str());
+  c->out = rte_ring_lookup(ringName("out", k).c_str());
+  if (!c->in || !c->out) die("the primary process has no rings for core %u", k);
+  R.stop = &R.shared->stop;
+  sc.state.store(kReady, std::memory_order_release);
+  workerMain(c.get());
+  std::copy(c->classCounts.begin(), c->classCounts.end(), R.shared->classCounts(k));
+  json st = json::array();
+  for (const auto &s : c->states) {
+    json o = json::object();
+    for (const auto &[name, v] : s->counters()) o[name] = v;
+    st.push_back(o);
+  }
+  const std::string text = st.dump();
+  if (text.size() >= kStatefulJsonBytes) die("the counters of core %u's stateful elements exceed %zu bytes", k, kStatefulJsonBytes);
+  memcpy(sc.stateful, text.c_str(), text.size() + 1);
+  sc.state.store(kFinished, std::memory_order_release);
+  c.reset();
+  R.prog->releaseDpdk();
+  rte_eal_cleanup();
+  fflush(nullptr);
+  _exit(0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  gEalArgs.assign(argv + 1, argv + argc);
   int used = rte_eal_init(argc, argv);
   if (used < 0) die("cannot initialise DPDK's EAL: %s", rte_strerror(rte_errno));
   argc -= used;
   argv += used;
   argv[0] = const_cast<char *>("metron-dataplane");
   R.opt = parseOptions(argc, argv);
+  if (R.opt.secondaryCore >= 0) return secondaryMain();
+  if (rte_eal_has_hugepages() && rte_mp_action_register("metron_probe", probeAction) == 0) {
+    rte_mp_action_unregister("metron_probe");
+    gEalRuntimeDir = rte_eal_get_runtime_dir();
+    gEalPrefix = gEalRuntimeDir.substr(gEalRuntimeDir.find_last_of('/') + 1);
+  }
+  if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+    die("a secondary process is one of the per-core processes the data plane starts itself (--processes secondary)");
   loadProgram();
+  // With secondary processes the primary keeps the lcores their threads would have had: the
+  // processes run on them (DPDK's per-lcore state, e.g. mempool caches, is per lcore id).
   if (rte_lcore_count() < R.cores + 1)
     die("the chain runs on %u cores plus the main lcore: give EAL %u lcores (e.g. -l 0-%u), not %u", R.cores, R.cores + 1,
         R.cores, rte_lcore_count());
-  buildWorkers();
+  const bool secondaries = R.opt.processes == "secondary";
+  if (secondaries) {
+    prepareSecondaries();
+    R.processesWhy = "one process per core (bin/SERVER.coreK), DPDK secondary processes of this one";
+  } else {
+    buildWorkers();
+    R.processesWhy = "one process, a thread per core";
+  }
   chooseDispatch();
+  if (secondaries && R.hardware)
+    die("--processes secondary runs with the NIC model only: in hardware dispatch each process would poll its own "
+        "rx queue, which these machines cannot test (use --dispatch nic-model)");
   setupPorts();
   for (const auto &[name, file] : R.opt.indexOut) {
     auto it = std::find(R.portNames.begin(), R.portNames.end(), name);
@@ -829,7 +1217,7 @@ int main(int argc, char **argv) {
   if (R.hardware && !R.indexFiles.empty()) die("--index needs the NIC model (the workers transmit directly in hardware mode)");
   if (!R.hardware)
     for (auto &w : R.workers) {
-      std::string n = "metron_in" + std::to_string(w->id), o = "metron_out" + std::to_string(w->id);
+      std::string n = ringName("in", w->id), o = ringName("out", w->id);
       w->in = rte_ring_create(n.c_str(), kRingSize, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
       w->out = rte_ring_create(o.c_str(), kRingSize, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (!w->in || !w->out) die("cannot create the rings of core %u: %s", w->id, rte_strerror(rte_errno));
@@ -847,15 +1235,20 @@ int main(int argc, char **argv) {
   if (!R.opt.quiet) {
     fprintf(stderr, "metron-dataplane: chain %s on %u core%s; dispatch: %s (%s)\n", R.config.value("chain", "").c_str(), R.cores,
           R.cores == 1 ? "" : "s", R.hardware ? "hardware" : "nic-model", R.modeWhy.c_str());
+    fprintf(stderr, "metron-dataplane: processes: %s (%s)\n", secondaries ? "secondary" : "threads", R.processesWhy.c_str());
     for (const auto &t : R.prog->tables()) fprintf(stderr, "metron-dataplane: %s\n", t.describe().c_str());
   }
-  R.startTsc = rte_rdtsc();
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (auto &w : R.workers) {
     w->lcore = lcore;
-    if (int rc = rte_eal_remote_launch(workerMain, w.get(), lcore); rc != 0) die("cannot launch core %u on lcore %u", w->id, lcore);
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
+  if (secondaries) startSecondaries();
+  R.startTsc = rte_rdtsc();
+  if (!secondaries)
+    for (auto &w : R.workers)
+      if (int rc = rte_eal_remote_launch(workerMain, w.get(), w->lcore); rc != 0)
+        die("cannot launch core %u on lcore %u", w->id, w->lcore);
 
   NicLoop nic;
   std::vector<uint64_t> lastUseful(R.cores, 0), lastUseless(R.cores, 0);
@@ -872,6 +1265,7 @@ int main(int argc, char **argv) {
     if (now >= nextSample) {
       sampleLoad(lastUseful, lastUseless);
       nextSample += every;
+      if (secondaries) checkChildren("while the data plane ran");
     }
     if (statsEvery && now >= nextStats && !R.opt.statsJson.empty()) {
       writeStatsFile(statsJson(true));
@@ -885,8 +1279,9 @@ int main(int argc, char **argv) {
     }
     if (R.hardware) rte_pause();
   }
-  R.stop.store(true);
-  rte_eal_mp_wait_lcore();
+  R.stop->store(true);
+  if (secondaries) joinSecondaries();
+  else rte_eal_mp_wait_lcore();
   if (!R.hardware) nic.transmit();
   if (!gSignal && !R.hardware && !R.opt.maxPackets) nic.checkCapturesDone();
   R.zeroLength = nic.zeroLength;
@@ -914,7 +1309,9 @@ int main(int argc, char **argv) {
   }
   R.workers.clear();
   rte_mempool_free(R.pool);
+  if (R.sharedZone) rte_memzone_free(R.sharedZone);
   rte_eal_cleanup();
+  dp::removeEalFiles(gEalPrefix, gEalRuntimeDir);
   fflush(nullptr);
   _exit(0);
 }

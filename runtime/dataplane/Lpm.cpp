@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <unistd.h>
 #include <tuple>
 #include <unordered_set>
 
@@ -145,7 +147,10 @@ std::unique_ptr<LpmTable> LpmTable::build(const std::vector<AclClass> &classes, 
   rte_lpm_config cfg{};
   cfg.max_rules = uint32_t(plan.kept.size());
   cfg.number_tbl8s = std::max<uint32_t>(plan.tbl8 + 1, 16);
-  std::string n = name.substr(0, 16) + "_" + std::to_string(gLpmSerial.fetch_add(1));
+  // Unique among the processes that share the EAL (per-core secondary processes build their own).
+  char pid[16];
+  snprintf(pid, sizeof pid, "%x", unsigned(getpid()) & 0xffffffu);
+  std::string n = name.substr(0, 10) + "_" + pid + "_" + std::to_string(gLpmSerial.fetch_add(1));
   t->lpm_ = rte_lpm_create(n.c_str(), SOCKET_ID_ANY, &cfg);
   if (!t->lpm_) {
     err = "rte_lpm_create (" + std::to_string(plan.kept.size()) + " prefixes): " + rte_strerror(rte_errno);
