@@ -480,7 +480,7 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
         timer.add("link per-core executables", g0);
         perCore.push_back("bin/" + name);
       }
-      dataplane["core_executables"] = perCore;
+      if (o.coreExecutables) dataplane["core_executables"] = perCore;
     }
   }
   printMs += std::chrono::duration<double, std::milli>(Clock::now() - cg0).count(); // timed above
