@@ -255,6 +255,13 @@ FieldSet Monitor::reads() const {
   return s;
 }
 FieldSet Conntrack::reads() const { FieldSet s = fiveTuple(); s.add(FieldId::TcpFlags); return s; }
+FieldSet Dpi::reads() const {
+  FieldSet s;
+  if (patterns && !patterns->patternRules.empty())
+    for (FieldId f : {FieldId::IpProto, FieldId::IpSrc, FieldId::IpDst, FieldId::TpSrc, FieldId::TpDst, FieldId::TcpFlags})
+      s.add(f);
+  return s;
+}
 FieldSet Dpi::writes() const {
   FieldSet s;
   for (const auto &a : onMatch.assigns) s.add(a.field);

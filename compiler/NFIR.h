@@ -155,6 +155,49 @@ struct Route {
   uint32_t line = 0;
 };
 
+/// A Suricata rule (a pattern set imported in the "suricata" format, compiler/import/Suricata.cpp):
+/// an IPv4 packet of `proto` whose addresses and ports are in the rule's sets (in its direction,
+/// or either with `<>`), whose flow is in the state `flow` asks (runtime/state/Dpi.cpp tracks
+/// it), and whose payload contains every positive content and no negated one.
+struct PatternRule {
+  /// IPv4 networks; empty: any.
+  struct AddrSet {
+    bool negated = false;
+    std::vector<std::pair<uint32_t, uint32_t>> nets; ///< (address, mask)
+    bool contains(uint32_t a) const {
+      if (nets.empty()) return true;
+      bool in = false;
+      for (const auto &[net, mask] : nets) in = in || (a & mask) == net;
+      return in != negated;
+    }
+  };
+  /// Port ranges; empty: any.
+  struct PortSet {
+    bool negated = false;
+    std::vector<std::pair<uint16_t, uint16_t>> ranges;
+    bool contains(uint16_t p) const {
+      if (ranges.empty()) return true;
+      bool in = false;
+      for (const auto &[lo, hi] : ranges) in = in || (p >= lo && p <= hi);
+      return in != negated;
+    }
+  };
+  enum FlowBits : uint8_t { Established = 1, NotEstablished = 2, ToServer = 4, ToClient = 8 };
+  uint32_t sid = 0;
+  uint8_t proto = 0; ///< 0: any IPv4 packet (`ip`); else 1, 6 or 17
+  AddrSet src, dst;
+  PortSet sport, dport;
+  bool bidirectional = false; ///< `<>`
+  uint8_t flow = 0;           ///< FlowBits
+  std::string msg;
+  struct Content {
+    uint32_t pattern = 0; ///< index in Import::patterns (also its Hyperscan id)
+    bool negated = false;
+  };
+  std::vector<Content> contents;
+  uint32_t line = 0;
+};
+
 struct Pattern {
   uint32_t id = 0;
   std::string regex;
@@ -174,7 +217,8 @@ struct Import {
   SourceRange nameRange; ///< its name
   std::vector<Rule> rules;     ///< ClassBench (actions filled in by the `rules` statement)
   std::vector<Route> routes;   ///< Routes
-  std::vector<Pattern> patterns; ///< Patterns
+  std::vector<Pattern> patterns; ///< Patterns (in the "suricata" format: the contents of the rules)
+  std::vector<PatternRule> patternRules; ///< Patterns in the "suricata" format
   bool used = false;
 };
 
@@ -327,7 +371,8 @@ struct Dpi : Element {
   std::string patternSet;
   const Import *patterns = nullptr;
   Action onMatch; ///< kind Allow unless written
-  FieldSet reads() const override { return {}; }
+  /// None for hsbench patterns; the 5-tuple and tcp.flags when Suricata rules have conditions.
+  FieldSet reads() const override;
   FieldSet writes() const override;
 };
 

@@ -133,6 +133,15 @@ bool commitDir(const fs::path &tmp, const fs::path &out, std::string &err) {
 
 } // namespace
 
+/// A dpi element whose Suricata rules have flow keywords (it tracks connections).
+static bool tracksFlows(const ir::Element *el) {
+  const auto *d = ir::dyn_cast<ir::Dpi>(el);
+  if (!d || !d->patterns) return false;
+  for (const auto &r : d->patterns->patternRules)
+    if (r.flow) return true;
+  return false;
+}
+
 int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   const bool tty = o.progress == "always" || (o.progress == "auto" && isatty(STDERR_FILENO));
   Progress progress(tty);
@@ -289,9 +298,10 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
   }
   targets::Lowering low = targets::lower(m, t, pl->plan, site, before, after, rets);
   for (auto &w : low.warnings) warnings.push_back(w);
-  // State that cores do not share: each core keeps its own connection table and token buckets,
-  // so a connection or a rate-limit key whose packets reach several cores is judged by each
-  // core on the packets it sees (NAPT and balancers are per flow and keep a flow on one core).
+  // State that cores do not share: each core keeps its own connection table, token buckets and
+  // DPI flow states (Suricata flow keywords), so a connection or a rate-limit key whose packets
+  // reach several cores is judged by each core on the packets it sees (NAPT and balancers are
+  // per flow and keep a flow on one core).
   if (pl->cores > 1) {
     std::map<std::pair<uint32_t, uint32_t>, std::set<int32_t>> coresOf;
     bool softwareClasses = false;
@@ -300,14 +310,18 @@ int runCompile(const CompileCmdOptions &o, CompileResult *result) {
         if (!cs.hw) softwareClasses = true;
     for (size_t gi = 0; gi < t.groups.size(); ++gi)
       for (const auto &op : t.groups[gi].omega.ops)
-        if (op.kind == synth::Op::Stateful && (ir::dyn_cast<ir::Conntrack>(op.el) || ir::dyn_cast<ir::RateLimit>(op.el)))
+        if (op.kind == synth::Op::Stateful && (ir::dyn_cast<ir::Conntrack>(op.el) || ir::dyn_cast<ir::RateLimit>(op.el) ||
+                                               tracksFlows(op.el)))
           coresOf[{op.node, op.element}].insert(pl->plan.groups[gi].core);
     for (const auto &[key, cores] : coresOf) {
       if (cores.size() < 2 && !softwareClasses) continue;
       const ir::Element *el = c->nodes[key.first].nf->elements[key.second].get();
       std::string list;
       for (int32_t k : cores) list += (list.empty() ? "" : ", ") + std::to_string(k);
-      warnings.push_back(std::string(ir::dyn_cast<ir::Conntrack>(el) ? "conntrack" : "ratelimit") + " in " +
+      warnings.push_back(std::string(ir::dyn_cast<ir::Conntrack>(el) ? "conntrack"
+                                     : ir::dyn_cast<ir::RateLimit>(el) ? "ratelimit"
+                                                                       : "dpi") +
+                         " in " +
                          c->nodes[key.first].name +
                          " keeps its state per core and " +
                          (cores.size() > 1 ? "its traffic classes run on cores " + list

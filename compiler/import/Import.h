@@ -27,7 +27,9 @@
 ///      "cisco":                header line `Prefix  Next Hop  Interface`, then
 ///                               `PREFIX NEXTHOP IFACE` with NEXTHOP an IPv4 address or one of
 ///                               attached / receive / drop (2-column lines allowed)
-///  - Patterns, "hsbench": `ID:/REGEX/FLAGS` per line.
+///  - Patterns, "hsbench": `ID:/REGEX/FLAGS` per line; or "suricata": Suricata rules (a file
+///    whose first rule line starts with a Suricata action), the subset Suricata.cpp describes:
+///    each rule's contents become patterns, the rules ir::PatternRule.
 /// Blank lines and lines starting with '#' are skipped in every format.
 ///
 //===----------------------------------------------------------------------------------------===//
@@ -51,8 +53,18 @@ bool readClassBench(const SourceManager &sm, FileID file, DiagnosticEngine &diag
 bool readRoutes(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
                 std::vector<ir::Route> &out, std::string &format);
 
-/// Parses DPI patterns.
+/// Whether \p text is a Suricata rule file: its first line that is neither blank nor a comment
+/// starts with a Suricata action (alert, drop, pass, reject...) and a blank.
+bool isSuricataRules(const std::string &text);
+
+/// Parses Suricata rules: their contents into \p out, the rules into \p rules
+/// (compiler/import/Suricata.cpp).
+bool readSuricataRules(const SourceManager &sm, FileID file, DiagnosticEngine &diags, std::vector<ir::Pattern> &out,
+                       std::vector<ir::PatternRule> &rules);
+
+/// Parses DPI patterns: hsbench lines, or Suricata rules (isSuricataRules), whose rules go to
+/// \p rules (a Suricata file without \p rules is an error).
 bool readPatterns(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
-                  std::vector<ir::Pattern> &out, std::string &format);
+                  std::vector<ir::Pattern> &out, std::string &format, std::vector<ir::PatternRule> *rules = nullptr);
 
 } // namespace metron

@@ -157,7 +157,12 @@ bool PatternsReader::parseLine(uint32_t begin, uint32_t end, std::vector<ir::Pat
 } // namespace
 
 bool readPatterns(const SourceManager &sm, FileID file, DiagnosticEngine &diags, std::vector<ir::Pattern> &out,
-                  std::string &format) {
+                  std::string &format, std::vector<ir::PatternRule> *rules) {
+  if (isSuricataRules(sm.file(file).text)) {
+    format = "suricata";
+    std::vector<ir::PatternRule> ignored;
+    return readSuricataRules(sm, file, diags, out, rules ? *rules : ignored) && rules;
+  }
   format = "hsbench";
   PatternsReader reader(sm, file, diags);
   return reader.run(out);

@@ -347,7 +347,7 @@ private:
       switch (imp->kind) {
       case Import::ClassBench: ok = readClassBench(sm_, id, d_, imp->rules, imp->format); break;
       case Import::Routes: ok = readRoutes(sm_, id, d_, imp->routes, imp->format); break;
-      case Import::Patterns: ok = readPatterns(sm_, id, d_, imp->patterns, imp->format); break;
+      case Import::Patterns: ok = readPatterns(sm_, id, d_, imp->patterns, imp->format, &imp->patternRules); break;
       }
       d_.noteSince(first, decl.path.range, "in the file imported here");
       if (!ok) failed_.insert(imp->name);

@@ -71,9 +71,29 @@ json describeElement(const Element &e) {
     return {{"kind", "ratelimit"}, {"packets", r->packets}, {"rate", r->rate}, {"burst", r->burst}, {"key", fieldList(r->key)}};
   if (auto *d = dyn_cast<Dpi>(&e)) {
     json pats = json::array();
-    if (d->patterns)
-      for (const auto &p : d->patterns->patterns) pats.push_back({{"id", p.id}, {"regex", p.regex}, {"flags", p.flags}});
-    return {{"kind", "dpi"}, {"set", d->patternSet}, {"patterns", pats}};
+    json rules = json::array();
+    if (d->patterns) {
+      for (const auto &p : d->patterns->patterns)
+        pats.push_back({{"id", p.id}, {"regex", p.regex}, {"flags", p.flags}, {"line", p.line}});
+      // Suricata rules (compiler/import/Suricata.cpp): conditions and contents by pattern index.
+      for (const auto &r : d->patterns->patternRules) {
+        json contents = json::array();
+        for (const auto &c : r.contents) contents.push_back({c.pattern, c.negated});
+        json src = json::array(), dst = json::array(), sport = json::array(), dport = json::array();
+        for (const auto &[a, m] : r.src.nets) src.push_back({a, m});
+        for (const auto &[a, m] : r.dst.nets) dst.push_back({a, m});
+        for (const auto &[lo, hi] : r.sport.ranges) sport.push_back({lo, hi});
+        for (const auto &[lo, hi] : r.dport.ranges) dport.push_back({lo, hi});
+        rules.push_back({{"sid", r.sid}, {"line", r.line}, {"proto", r.proto}, {"bidirectional", r.bidirectional},
+                         {"flow", r.flow}, {"src", {{"negated", r.src.negated}, {"nets", src}}},
+                         {"dst", {{"negated", r.dst.negated}, {"nets", dst}}},
+                         {"sport", {{"negated", r.sport.negated}, {"ranges", sport}}},
+                         {"dport", {{"negated", r.dport.negated}, {"ranges", dport}}}, {"contents", contents}});
+      }
+    }
+    json j = {{"kind", "dpi"}, {"set", d->patternSet}, {"patterns", pats}};
+    if (!rules.empty()) j["rules"] = rules;
+    return j;
   }
   return {{"kind", elementKindName(e.kind)}};
 }
@@ -147,7 +167,52 @@ DescribedElement elementFromJson(const json &j, std::string &err) {
         err = "\"patterns\": " + err;
         return out;
       }
+      if (pj.contains("line") && !get(pj, "line", p.line, err)) {
+        err = "\"patterns\": " + err;
+        return out;
+      }
       imp->patterns.push_back(std::move(p));
+    }
+    if (auto rj = j.find("rules"); rj != j.end()) {
+      if (!rj->is_array()) {
+        err = "\"rules\": not an array";
+        return out;
+      }
+      try {
+        for (const auto &x : *rj) {
+          PatternRule r;
+          r.sid = x.at("sid").get<uint32_t>();
+          r.line = x.at("line").get<uint32_t>();
+          r.proto = x.at("proto").get<uint8_t>();
+          r.bidirectional = x.at("bidirectional").get<bool>();
+          r.flow = x.at("flow").get<uint8_t>();
+          auto addrs = [](const json &a, PatternRule::AddrSet &set) {
+            set.negated = a.at("negated").get<bool>();
+            for (const auto &n : a.at("nets")) set.nets.push_back({n.at(0).get<uint32_t>(), n.at(1).get<uint32_t>()});
+          };
+          auto ports = [](const json &a, PatternRule::PortSet &set) {
+            set.negated = a.at("negated").get<bool>();
+            for (const auto &n : a.at("ranges")) set.ranges.push_back({n.at(0).get<uint16_t>(), n.at(1).get<uint16_t>()});
+          };
+          addrs(x.at("src"), r.src);
+          addrs(x.at("dst"), r.dst);
+          ports(x.at("sport"), r.sport);
+          ports(x.at("dport"), r.dport);
+          for (const auto &c : x.at("contents")) {
+            PatternRule::Content k{c.at(0).get<uint32_t>(), c.at(1).get<bool>()};
+            if (k.pattern >= imp->patterns.size()) {
+              err = "\"rules\": rule " + std::to_string(r.sid) + " names pattern " + std::to_string(k.pattern) +
+                    " of " + std::to_string(imp->patterns.size());
+              return out;
+            }
+            r.contents.push_back(k);
+          }
+          imp->patternRules.push_back(std::move(r));
+        }
+      } catch (const json::exception &e) {
+        err = std::string("\"rules\": ") + e.what();
+        return out;
+      }
     }
     d->patterns = imp.get();
     out.patterns = std::move(imp);

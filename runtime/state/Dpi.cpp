@@ -101,33 +101,167 @@ std::shared_ptr<const Database> cachedDatabase(const ir::Import &imp, const std:
   return db;
 }
 
+/// The flows a Dpi with Suricata flow conditions tracks, keyed by the 5-tuple with its two
+/// endpoints in canonical order.
+struct FlowKey {
+  uint32_t a = 0, b = 0;
+  uint16_t pa = 0, pb = 0;
+  uint8_t proto = 0;
+  bool operator==(const FlowKey &o) const { return a == o.a && b == o.b && pa == o.pa && pb == o.pb && proto == o.proto; }
+};
+struct FlowKeyHash {
+  size_t operator()(const FlowKey &k) const {
+    return size_t(mix64((uint64_t(k.a) << 32 | k.b) ^ mix64(uint64_t(k.pa) << 24 | uint64_t(k.pb) << 8 | k.proto)));
+  }
+};
+struct FlowInfo {
+  bool clientIsA = true; ///< the client (the first packet's sender) is endpoint a
+  bool fromClient = false, fromServer = false; ///< packets seen each way
+  bool syn = false, synAck = false, established = false, closed = false, finClient = false, finServer = false;
+};
+constexpr uint64_t kDpiFlowTimeoutNs = 600 * kNsPerSec;
+
 class DpiState final : public ElementState {
 public:
-  DpiState(std::shared_ptr<const Database> db, hs_scratch_t *scratch) : db_(std::move(db)), scratch_(scratch) {}
+  DpiState(std::shared_ptr<const Database> db, hs_scratch_t *scratch, const ir::Import &imp)
+      : db_(std::move(db)), scratch_(scratch), rules_(imp.patternRules), flows_(kDpiFlowTimeoutNs) {
+    hit_.assign(imp.patterns.size(), 0);
+    rulesOf_.resize(imp.patterns.size());
+    for (uint32_t r = 0; r < rules_.size(); ++r) {
+      trackFlows_ = trackFlows_ || rules_[r].flow;
+      for (const auto &c : rules_[r].contents)
+        if (!c.negated && c.pattern < rulesOf_.size()) rulesOf_[c.pattern].push_back(r);
+    }
+    seen_.assign(rules_.size(), 0);
+  }
   ~DpiState() override { hs_free_scratch(scratch_); }
 
   Result process(pkt::Packet &p) override {
     ++in_;
+    Ctx ctx{this, &p, Tuple::of(p)};
+    if (trackFlows_ && p.layout().ipv4) ctx.flow = track(p, ctx.t, ctx.toServer);
     size_t len = p.payloadLen();
     if (!db_->db || len == 0) return {};
-    bool matched = false;
-    auto onMatch = [](unsigned, unsigned long long, unsigned long long, unsigned, void *ctx) -> int {
-      *static_cast<bool *>(ctx) = true;
+    auto onMatch = [](unsigned id, unsigned long long, unsigned long long, unsigned, void *arg) -> int {
+      Ctx &c = *static_cast<Ctx *>(arg);
+      if (!c.self->rules_.empty()) {
+        // A rule's content: which ones matched anywhere in the payload decides, after the scan.
+        if (id < c.self->hit_.size() && !c.self->hit_[id]) {
+          c.self->hit_[id] = 1;
+          c.self->hits_.push_back(id);
+        }
+        return 0;
+      }
+      c.matched = true;
       return 1; // stop: one match decides
     };
-    hs_scan(db_->db, reinterpret_cast<const char *>(p.payload()), unsigned(len), 0, scratch_, onMatch, &matched);
-    if (matched) ++matched_;
-    return {.matched = matched};
+    hits_.clear();
+    hs_scan(db_->db, reinterpret_cast<const char *>(p.payload()), unsigned(len), 0, scratch_, onMatch, &ctx);
+    if (!rules_.empty()) {
+      // Every rule with a matched positive content is a candidate (once per packet).
+      ++epoch_;
+      for (uint32_t pat : hits_)
+        for (uint32_t r : rulesOf_[pat])
+          if (seen_[r] != epoch_) {
+            seen_[r] = epoch_;
+            if (holds(rules_[r], ctx)) {
+              ++ctx.alerts;
+              ctx.matched = true;
+            }
+          }
+      for (uint32_t pat : hits_) hit_[pat] = 0;
+    }
+    if (ctx.matched) ++matched_;
+    alerts_ += ctx.alerts;
+    return {.matched = ctx.matched};
   }
 
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
-    return {{"in", in_}, {"matched", matched_}};
+    std::vector<std::pair<std::string, uint64_t>> c = {{"in", in_}, {"matched", matched_}};
+    if (!rules_.empty()) c.push_back({"alerts", alerts_});
+    if (trackFlows_) c.push_back({"flows", flows_.size()});
+    return c;
   }
 
 private:
+  struct Ctx {
+    DpiState *self;
+    pkt::Packet *p;
+    Tuple t;
+    const FlowInfo *flow = nullptr;
+    bool toServer = true;
+    bool matched = false;
+    uint64_t alerts = 0;
+  };
+
+  /// Updates the packet's flow (State.h, Dpi) and returns it.
+  const FlowInfo *track(const pkt::Packet &p, const Tuple &t, bool &toServer) {
+    const uint64_t now = clock_.advance(p.timestampNs);
+    flows_.expire(now, [](const auto &) {});
+    const bool aFirst = t.src < t.dst || (t.src == t.dst && t.sport <= t.dport);
+    FlowKey k{aFirst ? t.src : t.dst, aFirst ? t.dst : t.src, aFirst ? t.sport : t.dport, aFirst ? t.dport : t.sport, t.proto};
+    auto *e = flows_.find(k);
+    if (e) flows_.touch(e, now);
+    else e = flows_.insert(k, FlowInfo{aFirst, false, false}, now);
+    FlowInfo &f = e->value;
+    toServer = f.clientIsA == aFirst;
+    (toServer ? f.fromClient : f.fromServer) = true;
+    if (p.layout().tcp) {
+      const uint64_t flags = p.get(FieldId::TcpFlags);
+      constexpr uint64_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+      if (flags & kRst) {
+        f.closed = true;
+      } else if ((flags & kSyn) && !(flags & kAck)) {
+        if (toServer && !f.established) f.syn = true;
+      } else if ((flags & kSyn) && (flags & kAck)) {
+        if (!toServer && f.syn) f.synAck = true;
+      } else if ((flags & kAck) && toServer && f.synAck && !f.closed) {
+        f.established = true;
+      }
+      if (flags & kFin) (toServer ? f.finClient : f.finServer) = true;
+      if (f.finClient && f.finServer) f.closed = true;
+    } else if (f.fromClient && f.fromServer) {
+      f.established = true;
+    }
+    return &f;
+  }
+
+  bool holds(const ir::PatternRule &r, const Ctx &c) const {
+    for (const auto &k : r.contents)
+      if (bool(hit_[k.pattern]) == k.negated) return false;
+    const pkt::Packet &p = *c.p;
+    if (!p.layout().ipv4) return false;
+    if (r.proto && r.proto != c.t.proto) return false;
+    const bool ports = r.proto == 6 || r.proto == 17;
+    if (ports && !(r.proto == 6 ? p.layout().tcp : p.layout().udp)) return false;
+    auto forward = [&](uint32_t s, uint16_t sp, uint32_t d, uint16_t dp) {
+      return r.src.contains(s) && r.dst.contains(d) && (!ports || (r.sport.contains(sp) && r.dport.contains(dp)));
+    };
+    if (!forward(c.t.src, c.t.sport, c.t.dst, c.t.dport) && !(r.bidirectional && forward(c.t.dst, c.t.dport, c.t.src, c.t.sport)))
+      return false;
+    if (r.flow) {
+      if (!c.flow) return false;
+      const bool est = c.flow->established && !c.flow->closed;
+      if ((r.flow & ir::PatternRule::Established) && !est) return false;
+      if ((r.flow & ir::PatternRule::NotEstablished) && est) return false;
+      if ((r.flow & ir::PatternRule::ToServer) && !c.toServer) return false;
+      if ((r.flow & ir::PatternRule::ToClient) && c.toServer) return false;
+    }
+    return true;
+  }
+
   std::shared_ptr<const Database> db_;
   hs_scratch_t *scratch_;
-  uint64_t in_ = 0, matched_ = 0;
+  std::vector<ir::PatternRule> rules_;          ///< Suricata rules (none for hsbench patterns)
+  std::vector<std::vector<uint32_t>> rulesOf_;  ///< per pattern: the rules it is a positive content of
+  std::vector<uint8_t> hit_;                    ///< per pattern: matched in this packet's payload
+  std::vector<uint32_t> hits_;                  ///< the patterns that did
+  std::vector<uint64_t> seen_;                  ///< per rule: the last packet (epoch_) it was evaluated for
+  uint64_t epoch_ = 0;
+  bool trackFlows_ = false;
+  Clock clock_;
+  IdleTable<FlowKey, FlowInfo, FlowKeyHash> flows_;
+  uint64_t in_ = 0, matched_ = 0, alerts_ = 0;
 };
 
 } // namespace
@@ -140,7 +274,7 @@ std::unique_ptr<ElementState> makeDpi(const ir::Dpi &e, std::string &err) {
     err = "dpi " + e.patternSet + ": Hyperscan cannot allocate its scratch space";
     return nullptr;
   }
-  return std::make_unique<DpiState>(std::move(db), scratch);
+  return std::make_unique<DpiState>(std::move(db), scratch, *e.patterns);
 }
 
 } // namespace metron::state

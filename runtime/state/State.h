@@ -93,6 +93,15 @@
 ///  HS_FLAG_SINGLEMATCH (except with L, SOM_LEFTMOST, which Hyperscan cannot combine with it).
 ///  A match sets Result::matched (the caller applies the element's onMatch action); an empty
 ///  payload is not scanned and never matches. Counters: in, matched.
+///  With Suricata rules (ir::PatternRule; the set's patterns are their contents) the packet
+///  matches when some rule holds: IPv4 of the rule's protocol, addresses and ports in its sets
+///  (either direction with `<>`), every positive content found in the payload and no negated
+///  one, and its flow in the state `flow` asks. Flows (the 5-tuple, both directions, idle
+///  timeout 600 s) are tracked when a rule has flow bits, for every IPv4 packet, before the
+///  payload is matched: the client is the first packet's sender; TCP is established after the
+///  client's SYN, the server's SYN+ACK and the client's ACK, and no longer after a RST or FINs
+///  from both sides; other protocols once both directions were seen. Counters add alerts (rules
+///  that held, summed over packets) and flows (live).
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 

@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   case 2: {
     std::vector<ir::Pattern> patterns;
-    readPatterns(sm, id, diags, patterns, format);
+    std::vector<ir::PatternRule> rules; // Suricata rules (a file starting with "alert ...")
+    readPatterns(sm, id, diags, patterns, format, &rules);
     break;
   }
   }

@@ -23,7 +23,8 @@ for f in "$data/classbench/pclasseval_song/fw1_100" "$data/classbench/neurocuts/
   { printf '\x00'; head -c 4000 "$f"; } > "$corpus/import/cb$i"; i=$((i + 1)); done
 for f in "$data/routing/derived/internet2_atla_ipv4.txt" "$data/routing/stanford_backbone/bbra_rtr_route.txt" "$root/tests/errors/data/bad-routes.txt"; do
   { printf '\x01'; head -c 4000 "$f"; } > "$corpus/import/rt$i"; i=$((i + 1)); done
-for f in "$data/dpi/hsbench_samples/snort_literals" "$data/dpi/hsbench_samples/snort_pcres"; do
+for f in "$data/dpi/hsbench_samples/snort_literals" "$data/dpi/hsbench_samples/snort_pcres" \
+         "$root/tests/dataplane/suricata-flow.rules" "$data"/dpi/suricata_verify/*/test.rules; do
   { printf '\x02'; head -c 4000 "$f"; } > "$corpus/import/pt$i"; i=$((i + 1)); done
 # Capture seeds: the real captures of at most 1 MiB (fuzz_pcap reads only the first -max_len
 # bytes of each). Device-profile seeds: the built-in profiles.

@@ -808,3 +808,197 @@ TEST(Patterns, HostileInput) {
   EXPECT_EQ(big.diags[0].substr(0, 15), "2:1: pattern id");
   EXPECT_LT(big.diags[0].size(), 100u);
 }
+
+// ---- Suricata rules (import patterns, "suricata" format) ----------------------------------------
+
+namespace {
+
+struct SuricataResult {
+  bool ok;
+  std::vector<ir::Pattern> patterns;
+  std::vector<ir::PatternRule> rules;
+  std::vector<std::string> diags;
+  std::string text;
+};
+SuricataResult suricataText(const std::string &text) {
+  Env env;
+  FileID f = env.buffer(text);
+  SuricataResult r;
+  std::string format;
+  r.ok = readPatterns(env.sm, f, env.diags, r.patterns, format, &r.rules);
+  EXPECT_EQ(format, "suricata");
+  r.diags = brief(env.diags);
+  for (const auto &d : env.diags.diagnostics()) r.text += env.diags.formatText(d);
+  return r;
+}
+
+/// The bytes a pattern of the importer matches: its regex is \xHH per byte.
+std::string bytesOf(const std::string &regex) {
+  std::string s;
+  for (size_t i = 0; i + 3 < regex.size() + 1; i += 4) {
+    EXPECT_EQ(regex.substr(i, 2), "\\x");
+    s += char(std::stoi(regex.substr(i + 2, 2), nullptr, 16));
+  }
+  return s;
+}
+
+} // namespace
+
+TEST(Suricata, SuricataVerifyCases) {
+  {
+    Env env;
+    FileID f = env.load("dpi/suricata_verify/alert-testmyids-not-established/test.rules");
+    std::vector<ir::Pattern> patterns;
+    std::vector<ir::PatternRule> rules;
+    std::string format;
+    ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << env.allDiags();
+    EXPECT_EQ(format, "suricata");
+    ASSERT_EQ(patterns.size(), 2u);
+    ASSERT_EQ(rules.size(), 2u);
+    EXPECT_EQ(patterns[0].id, 0u);
+    EXPECT_EQ(patterns[0].line, 2u);
+    EXPECT_EQ(bytesOf(patterns[0].regex), "uid=0(root)");
+    EXPECT_EQ(patterns[0].flags, "");
+    EXPECT_EQ(rules[0].sid, 1u);
+    EXPECT_EQ(rules[0].line, 2u);
+    EXPECT_EQ(rules[0].flow, ir::PatternRule::Established);
+    EXPECT_EQ(rules[0].proto, 0);
+    EXPECT_EQ(rules[0].msg, "GPL ATTACK_RESPONSE id check returned root");
+    ASSERT_EQ(rules[0].contents.size(), 1u);
+    EXPECT_EQ(rules[0].contents[0].pattern, 0u);
+    EXPECT_EQ(rules[1].sid, 2u);
+    EXPECT_EQ(rules[1].flow, ir::PatternRule::NotEstablished);
+    EXPECT_EQ(rules[1].contents[0].pattern, 1u);
+  }
+  // Application-layer rules are refused, each at its protocol.
+  Env env;
+  FileID f = env.load("dpi/suricata_verify/http-chunked/test.rules");
+  std::vector<ir::Pattern> patterns;
+  std::vector<ir::PatternRule> rules;
+  std::string format;
+  EXPECT_FALSE(readPatterns(env.sm, f, env.diags, patterns, format, &rules));
+  auto d = brief(env.diags);
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0], "1:7: protocol 'http' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) "
+                  "and has no application-layer parser");
+}
+
+TEST(Suricata, HeadersAndContents) {
+  auto r = suricataText("# local rules\n"
+                        "alert tcp [10.0.0.0/8, 192.168.1.1] [1024:,80] <> !172.16.0.0/12 ![22,443] "
+                        "(msg:\"two; contents\"; content:\"GET \"; content:!\"Mozilla\"; nocase; "
+                        "content:\"a|3b 22|b\\\"c\"; flow:established,to_server; sid:7; rev:2;)\n"
+                        "alert udp any any -> 10.1.2.3 :1023 (content:\"|00|\"; nocase; sid:4000000000;)\n");
+  ASSERT_TRUE(r.ok) << r.text;
+  ASSERT_EQ(r.patterns.size(), 4u);
+  ASSERT_EQ(r.rules.size(), 2u);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(r.patterns[i].id, i);
+  EXPECT_EQ(bytesOf(r.patterns[0].regex), "GET ");
+  EXPECT_EQ(r.patterns[0].flags, "");
+  EXPECT_EQ(bytesOf(r.patterns[1].regex), "Mozilla");
+  EXPECT_EQ(r.patterns[1].flags, "i");
+  EXPECT_EQ(bytesOf(r.patterns[2].regex), "a;\"b\"c");
+  const ir::PatternRule &k = r.rules[0];
+  EXPECT_EQ(k.sid, 7u);
+  ASSERT_EQ(k.contents.size(), 3u);
+  EXPECT_FALSE(k.contents[0].negated);
+  EXPECT_TRUE(k.contents[1].negated);
+  EXPECT_EQ(k.contents[2].pattern, 2u);
+  EXPECT_EQ(k.proto, 6);
+  EXPECT_TRUE(k.bidirectional);
+  EXPECT_EQ(k.flow, ir::PatternRule::Established | ir::PatternRule::ToServer);
+  EXPECT_EQ(k.msg, "two; contents");
+  EXPECT_TRUE(k.src.contains(0x0a010203));
+  EXPECT_TRUE(k.src.contains(0xc0a80101));
+  EXPECT_FALSE(k.src.contains(0xc0a80102));
+  EXPECT_FALSE(k.dst.contains(0xac100001));
+  EXPECT_TRUE(k.dst.contains(0xac200001));
+  EXPECT_TRUE(k.sport.contains(80) && k.sport.contains(1024) && k.sport.contains(65535));
+  EXPECT_FALSE(k.sport.contains(81));
+  EXPECT_FALSE(k.dport.contains(22) || k.dport.contains(443));
+  EXPECT_TRUE(k.dport.contains(80));
+  const ir::PatternRule &u = r.rules[1];
+  EXPECT_EQ(u.sid, 4000000000u);
+  EXPECT_EQ(r.patterns[3].flags, "i");
+  EXPECT_EQ(u.proto, 17);
+  EXPECT_TRUE(u.dport.contains(1023));
+  EXPECT_FALSE(u.dport.contains(1024));
+  EXPECT_TRUE(u.dst.contains(0x0a010203));
+  EXPECT_FALSE(u.dst.contains(0x0a010204));
+}
+
+TEST(Suricata, Malformed) {
+  struct Case {
+    std::string text, expected;
+  } cases[] = {
+      {"alert ip any any -> any any (content:\"x\"; sid:1;)\ndrop ip any any -> any any (content:\"x\"; sid:2;)\n",
+       "2:1: only alert rules are supported, not 'drop' (the dpi element's action says what a match does)"},
+      {"alert dns any any -> any any (content:\"x\"; sid:1;)\n",
+       "1:7: protocol 'dns' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) and has no "
+       "application-layer parser"},
+      {"alert ip $HOME_NET any -> any any (content:\"x\"; sid:1;)\n",
+       "1:10: rule variable '$HOME_NET': variables are not supported (write the addresses, or any)"},
+      {"alert ip 10.0.0.300 any -> any any (content:\"x\"; sid:1;)\n",
+       "1:10: '10.0.0.300' is not an IPv4 address or network (IPv6 is not supported)"},
+      {"alert ip any 80 -> any any (content:\"x\"; sid:1;)\n", "1:14: ports other than any need a tcp or udp rule"},
+      {"alert tcp any 99999 -> any any (content:\"x\"; sid:1;)\n",
+       "1:15: '99999' is not a port or port range (N, N:M, N:, :M; 0 to 65535)"},
+      {"alert ip 10.0.0.0/99999999999 any -> any any (content:\"x\"; sid:1;)\n",
+       "1:10: '10.0.0.0/99999999999': the prefix length must be 0 to 32"},
+      {"alert tcp any 99999999999 -> any any (content:\"x\"; sid:1;)\n",
+       "1:15: '99999999999' is not a port or port range (N, N:M, N:, :M; 0 to 65535)"},
+      {"alert tcp any any => any any (content:\"x\"; sid:1;)\n",
+       "1:19: expected '->' or '<>' between source and destination"},
+      {"alert tcp any any -> any any (content:\"x\"; http.uri; sid:1;)\n",
+       "1:44: keyword 'http.uri' is not supported (application-layer buffers need a parser the dpi element does not "
+       "have)"},
+      {"alert tcp any any -> any any (content:\"x\"; depth:4; sid:1;)\n",
+       "1:44: keyword 'depth' is not supported (supported: content, nocase, flow, sid, msg, rev, classtype, gid, "
+       "priority, metadata, reference, target)"},
+      {"alert tcp any any -> any any (content:\"x\"; flow:only_stream; sid:1;)\n",
+       "1:49: flow option 'only_stream' is not supported (established, not_established, to_server, from_client, "
+       "to_client, from_server, stateless are)"},
+      {"alert tcp any any -> any any (content:\"x\"; flow:established,not_established; sid:1;)\n",
+       "1:49: flow is both established and not_established"},
+      {"alert tcp any any -> any any (content:\"x\"; sid:1;)\nalert tcp any any -> any any (content:\"y\"; sid:1;)\n",
+       "2:44: duplicate sid 1"},
+      {"alert tcp any any -> any any (content:\"x\";)\n", "1:1: the rule has no sid"},
+      {"alert tcp any any -> any any (msg:\"m\"; sid:3;)\n",
+       "1:1: the rule has no content (the dpi element matches payloads)"},
+      {"alert tcp any any -> any any (content:!\"x\"; sid:3;)\n", "1:1: the rule needs a content that is not negated"},
+      {"alert tcp any any -> any any (content:\"|4|\"; sid:3;)\n", "1:41: a |hex| run wants pairs of hex digits"},
+      {"alert tcp any any -> any any (content:\"\"; sid:3;)\n", "1:39: empty content"},
+      {"alert tcp any any -> any any (content:x; sid:3;)\n",
+       "1:39: content wants a quoted string, e.g. content:\"uid=0|28|root|29|\""},
+      {"alert tcp any any -> any any (nocase; content:\"x\"; sid:3;)\n", "1:31: nocase before any content"},
+      {"alert tcp any any -> any any (content:\"x\"; sid:3)\n", "1:44: option 'sid' is not ended by ';'"},
+      {"alert tcp any any -> any any (content:\"x\"; sid:4294967296;)\n", "1:48: sid wants a number from 0 to 4294967295"},
+      {"alert tcp any any -> any any content:\"x\"; sid:3;)\n", "1:30: expected '(' and the rule's options"},
+      {"alert tcp any any -> any any (content:\"x\"; \\\n sid:3;)\n",
+       "1:44: a rule continued on the next line ('\\' at the end) is not supported"},
+  };
+  for (const auto &c : cases) {
+    auto r = suricataText(c.text);
+    EXPECT_FALSE(r.ok) << c.text;
+    ASSERT_GE(r.diags.size(), 1u) << c.text;
+    EXPECT_EQ(r.diags[0], c.expected) << c.text;
+  }
+}
+
+TEST(Suricata, HostileInput) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "alert tcp any -> <> ! [ ] , : ; ( ) \" | \\ content sid flow nocase 0123456789 abc";
+  for (int round = 0; round < 200; ++round) {
+    std::string text = "alert ";
+    size_t n = rng() % 300;
+    for (size_t i = 0; i < n; ++i) text += alphabet[rng() % alphabet.size()];
+    text += "\n";
+    Env env;
+    FileID f = env.buffer(text);
+    std::vector<ir::Pattern> patterns;
+    std::vector<ir::PatternRule> rules;
+    std::string format;
+    readPatterns(env.sm, f, env.diags, patterns, format, &rules);
+    for (const auto &d : brief(env.diags)) EXPECT_LT(d.size(), 400u);
+  }
+}

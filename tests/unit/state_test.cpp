@@ -2,6 +2,8 @@
 ///
 /// Every expectation is derived by hand from the rules in runtime/state/State.h.
 //===----------------------------------------------------------------------------------------===//
+#include "compiler/import/Import.h"
+#include "lang/Source.h"
 #include "runtime/state/State.h"
 
 #include <gtest/gtest.h>
@@ -375,4 +377,75 @@ TEST(StateDpi, RejectedPatternNamesIdLineAndReason) {
   EXPECT_NE(err.find("pattern 42"), std::string::npos) << err;
   EXPECT_NE(err.find("'sigs.txt' line 7"), std::string::npos) << err;
   EXPECT_NE(err.find("Missing close parenthesis"), std::string::npos) << err;
+}
+
+namespace {
+/// A TCP packet with these header values and \p payload after its header.
+pkt::Packet tcpWith(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags,
+                    const std::string &payload, uint64_t ts) {
+  pkt::Packet h = tcp(src, sport, dst, dport, flags, ts);
+  std::vector<uint8_t> f = h.frame();
+  f.insert(f.end(), payload.begin(), payload.end());
+  size_t total = f.size() - 14;
+  f[16] = uint8_t(total >> 8), f[17] = uint8_t(total);
+  pkt::Packet p(f.data(), f.size());
+  p.timestampNs = ts;
+  return p;
+}
+ir::Import suricataSet(const std::string &rules) {
+  SourceManager sm;
+  DiagnosticEngine diags(sm);
+  FileID file = sm.addBuffer("rules.txt", rules);
+  ir::Import imp;
+  imp.kind = ir::Import::Patterns;
+  imp.name = "ids";
+  imp.path = "rules.txt";
+  std::string format;
+  EXPECT_TRUE(readPatterns(sm, file, diags, imp.patterns, format, &imp.patternRules));
+  EXPECT_EQ(format, "suricata");
+  return imp;
+}
+} // namespace
+
+// Suricata rules: flow state (handshake, direction), header conditions and content combinations,
+// counted as Suricata counts alerts (one per rule and packet).
+TEST(StateDpi, SuricataRulesFlowAndConditions) {
+  ir::Import imp = suricataSet(
+      "alert tcp any any -> any 80 (content:\"GET \"; flow:established,to_server; sid:1;)\n"
+      "alert tcp any any -> any any (content:\"GET \"; flow:not_established; sid:2;)\n"
+      "alert tcp any 80 -> any any (content:\"HTTP/1.\"; content:!\"gzip\"; nocase; flow:to_client; sid:3;)\n"
+      "alert udp 10.0.0.0/8 any <> any 53 (content:\"|03|com|00|\"; sid:4;)\n");
+  ir::Dpi e({});
+  e.patternSet = "ids";
+  e.patterns = &imp;
+  auto s = make(e);
+  uint64_t t = 1;
+  auto send = [&](pkt::Packet p) { return s->process(p).matched; };
+  const char *c = "10.0.0.1", *srv = "10.9.9.9";
+  // Before the handshake: not established.
+  EXPECT_TRUE(send(tcpWith(c, 1000, srv, 80, 0x18, "GET / HTTP/1.1", t++)));
+  EXPECT_EQ(counter(*s, "alerts"), 1u); // sid 2 only
+  // A handshake on another connection, then the request: established, to the server.
+  EXPECT_FALSE(send(tcpWith(c, 1001, srv, 80, 0x02, "", t++)));
+  EXPECT_FALSE(send(tcpWith(srv, 80, c, 1001, 0x12, "", t++)));
+  EXPECT_FALSE(send(tcpWith(c, 1001, srv, 80, 0x10, "", t++)));
+  EXPECT_TRUE(send(tcpWith(c, 1001, srv, 80, 0x18, "GET / HTTP/1.1", t++)));
+  EXPECT_EQ(counter(*s, "alerts"), 2u); // sid 1, not sid 2
+  // The response: to the client; a gzip'ed one (any case) does not match sid 3.
+  EXPECT_TRUE(send(tcpWith(srv, 80, c, 1001, 0x18, "HTTP/1.1 200 OK", t++)));
+  EXPECT_FALSE(send(tcpWith(srv, 80, c, 1001, 0x18, "HTTP/1.1 200 OK\r\nContent-Encoding: GZIP", t++)));
+  // The same request bytes from the server side are not to_server.
+  EXPECT_FALSE(send(tcpWith(srv, 80, c, 1001, 0x18, "GET /index", t++)));
+  // After a reset the connection is no longer established.
+  EXPECT_FALSE(send(tcpWith(c, 1001, srv, 80, 0x04, "", t++)));
+  EXPECT_TRUE(send(tcpWith(c, 1001, srv, 80, 0x18, "GET /again", t++)));
+  EXPECT_EQ(counter(*s, "alerts"), 4u); // sid 3, then sid 2 again
+  EXPECT_EQ(counter(*s, "flows"), 2u);
+  // UDP: addresses and ports in either direction (<>), only from 10/8 toward port 53 or back.
+  pkt::Packet q = withPayload(std::string("\x07" "example" "\x03" "com", 12) + std::string(1, '\0'));
+  EXPECT_FALSE(s->process(q).matched); // 10.0.0.1:1234 -> 10.0.0.2:80: not port 53
+  EXPECT_EQ(counter(*s, "matched"), 4u);
+  // Flows expire after 600 s idle: the connection starts again, not established.
+  EXPECT_TRUE(send(tcpWith(c, 1001, srv, 80, 0x18, "GET /late", t + 601ull * 1000000000ull)));
+  EXPECT_EQ(counter(*s, "alerts"), 5u);
 }
