@@ -931,7 +931,6 @@ std::string coreExecutable(uint32_t k) { return selfExecutable() + ".core" + std
 /// Checks that EAL can have secondary processes and sets up what they share: the memzone, the
 /// counters and the stop flag. The workers are only their rings and lcores here.
 void prepareSecondaries() {
-  if (R.opt.secondaryCore >= 0) return;
   if (!rte_eal_has_hugepages())
     die("--processes secondary: secondary processes map the primary's hugepages, and EAL runs with --no-huge "
         "(reserve hugepages and drop --no-huge, or use --processes threads)");
