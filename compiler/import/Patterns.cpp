@@ -59,24 +59,11 @@ private:
 };
 
 bool PatternsReader::run(std::vector<ir::Pattern> &out) {
-  bool ok = true;
-  size_t n = text_.size();
-  uint32_t lineNo = 0;
-  for (size_t lineBegin = 0; lineBegin < n && !diags_.errorLimitReached();) {
-    ++lineNo;
-    const void *nl = memchr(text_.data() + lineBegin, '\n', n - lineBegin);
-    size_t lineEnd = nl ? size_t(static_cast<const char *>(nl) - text_.data()) : n;
-    size_t b = lineBegin, e = lineEnd;
-    while (b < e && isBlank(text_[b])) ++b;
-    while (e > b && isBlank(text_[e - 1])) --e;
-    if (b < e && text_[b] != '#') {
-      line_ = lineNo;
-      lineBegin_ = uint32_t(lineBegin);
-      if (!parseLine(uint32_t(b), uint32_t(e), out)) ok = false;
-    }
-    lineBegin = lineEnd + 1;
-  }
-  return ok;
+  return import::forEachEntryLine(text_, diags_, [&](uint32_t lineNo, uint32_t lineBegin, uint32_t b, uint32_t e) {
+    line_ = lineNo;
+    lineBegin_ = lineBegin;
+    return parseLine(b, e, out);
+  });
 }
 
 bool PatternsReader::parseLine(uint32_t begin, uint32_t end, std::vector<ir::Pattern> &out) {

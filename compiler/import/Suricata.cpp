@@ -45,26 +45,13 @@ public:
       : file_(file), diags_(diags), text_(sm.file(file).text) {}
 
   bool run(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules) {
-    bool ok = true;
-    size_t n = text_.size();
-    uint32_t lineNo = 0;
-    for (size_t lineBegin = 0; lineBegin < n && !diags_.errorLimitReached();) {
-      ++lineNo;
-      const void *nl = memchr(text_.data() + lineBegin, '\n', n - lineBegin);
-      size_t lineEnd = nl ? size_t(static_cast<const char *>(nl) - text_.data()) : n;
-      size_t b = lineBegin, e = lineEnd;
-      while (b < e && isBlank(text_[b])) ++b;
-      while (e > b && isBlank(text_[e - 1])) --e;
-      if (b < e && text_[b] != '#') {
-        line_ = lineNo;
-        lineBegin_ = uint32_t(lineBegin);
-        pos_ = uint32_t(b);
-        end_ = uint32_t(e);
-        if (!rule(out, rules)) ok = false;
-      }
-      lineBegin = lineEnd + 1;
-    }
-    return ok;
+    return import::forEachEntryLine(text_, diags_, [&](uint32_t lineNo, uint32_t lineBegin, uint32_t b, uint32_t e) {
+      line_ = lineNo;
+      lineBegin_ = lineBegin;
+      pos_ = b;
+      end_ = e;
+      return rule(out, rules);
+    });
   }
 
 private:
@@ -91,6 +78,7 @@ private:
   }
 
   bool rule(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules);
+  int negationOrAny(uint32_t &b, uint32_t e, bool &negated, const char *what);
   bool addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set);
   bool ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set);
   bool content(uint32_t b, uint32_t e, std::string &bytes, bool &negated);
@@ -144,17 +132,21 @@ bool parseIpv4(std::string_view s, uint32_t &a) {
   return i == s.size();
 }
 
-bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set) {
-  std::string_view s = slice(b, e);
-  if (!s.empty() && s[0] == '!') {
-    set.negated = true;
-    s.remove_prefix(1);
+/// A leading '!' (sets \p negated, moves \p b past it) and `any`: 1 when the set is `any`, -1
+/// after an error ('!any'), 0 when items follow.
+int SuricataReader::negationOrAny(uint32_t &b, uint32_t e, bool &negated, const char *what) {
+  if (b < e && text_[b] == '!') {
+    negated = true;
     ++b;
   }
-  if (s == "any") {
-    if (set.negated) return fail(b - 1, e, "'!any' matches no address"), false;
-    return true;
-  }
+  if (slice(b, e) != "any") return 0;
+  if (negated) return fail(b - 1, e, std::string("'!any' matches no ") + what), -1;
+  return 1;
+}
+
+bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set) {
+  if (int any = negationOrAny(b, e, set.negated, "address")) return any > 0;
+  std::string_view s = slice(b, e);
   return forEachItem(s, b, [&](std::string_view it, uint32_t at, bool inList) {
     uint32_t itEnd = at + uint32_t(it.size());
     if (it.empty()) return fail(at, at + 1, "empty address in a list"), false;
@@ -182,16 +174,8 @@ bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet 
 }
 
 bool SuricataReader::ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set) {
+  if (int any = negationOrAny(b, e, set.negated, "port")) return any > 0;
   std::string_view s = slice(b, e);
-  if (!s.empty() && s[0] == '!') {
-    set.negated = true;
-    s.remove_prefix(1);
-    ++b;
-  }
-  if (s == "any") {
-    if (set.negated) return fail(b - 1, e, "'!any' matches no port"), false;
-    return true;
-  }
   auto number = [](std::string_view t, uint16_t &v) {
     uint32_t x = 0;
     auto r = std::from_chars(t.data(), t.data() + t.size(), x);

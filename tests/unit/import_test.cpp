@@ -947,6 +947,8 @@ TEST(Suricata, Malformed) {
        "1:10: '10.0.0.0/99999999999': the prefix length must be 0 to 32"},
       {"alert tcp any 99999999999 -> any any (content:\"x\"; sid:1;)\n",
        "1:15: '99999999999' is not a port or port range (N, N:M, N:, :M; 0 to 65535)"},
+      {"alert tcp !any any -> any any (content:\"x\"; sid:1;)\n", "1:11: '!any' matches no address"},
+      {"alert tcp any any -> any !any (content:\"x\"; sid:1;)\n", "1:26: '!any' matches no port"},
       {"alert tcp any any => any any (content:\"x\"; sid:1;)\n",
        "1:19: expected '->' or '<>' between source and destination"},
       {"alert tcp any any -> any any (content:\"x\"; http.uri; sid:1;)\n",
