@@ -463,7 +463,7 @@ int runCompiled(const RunOptions &o) {
   std::string lcores;
   for (unsigned k = 0; k <= cr.cores; ++k)
     lcores += (k ? "," : "") + std::to_string(k) + "@" + std::to_string(k % unsigned(cpus));
-  std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-pci", "--log-level=4"};
+  std::vector<std::string> args = {cr.executable, "--lcores=" + lcores, "--no-pci", "--log-level=4", "--no-telemetry"};
   // Secondary processes attach to the primary's configuration and hugepages, under a file
   // prefix of this run's own; everything DPDK leaves under it is removed after the run, however
   // the data plane ended (EalFiles.h).

@@ -5,7 +5,7 @@
 /// (metronc-dataplane(8)), started as a process of its own — the paper's slave — with
 ///  - EAL lcore 0 (the main lcore: the NIC model's rx/tx, statistics) on the agent's main core,
 ///    lcores 1..N (the chain's cores, l3fwd-style workers) on the cores the agent gave it
-///    (--lcores 0@M,1@C1,...), its own --file-prefix, the agent's --eal-args;
+///    (--lcores 0@M,1@C1,...), its own --file-prefix, --no-telemetry, the agent's --eal-args;
 ///  - each NIC as --vdev (a virtual device such as net_af_packet) or -a (a PCI address);
 ///  - --port CHAINPORT=DEVICE, --rules (the NIC's rules as the agent holds them),
 ///    --stats-json with --stats-interval 1000: the agent reads the file for SC_STATS and
@@ -115,7 +115,9 @@ public:
     std::vector<std::string> args = {exe};
     std::string lcores = "0@" + std::to_string(l.mainCpu);
     for (size_t k = 0; k < l.cpus.size(); ++k) lcores += "," + std::to_string(k + 1) + "@" + std::to_string(l.cpus[k]);
-    args.insert(args.end(), {"--lcores", lcores, "--file-prefix", "metron-" + l.id});
+    // No telemetry socket: nothing reads it, and it would stay in the prefix's runtime
+    // directory, which the data plane removes when it ends.
+    args.insert(args.end(), {"--lcores", lcores, "--file-prefix", "metron-" + l.id, "--no-telemetry"});
     args.insert(args.end(), eal_.begin(), eal_.end());
     std::vector<std::string> seen;
     for (const auto &[port, nic] : l.ports) {

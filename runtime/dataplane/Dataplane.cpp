@@ -123,6 +123,9 @@ int gSecondaryCore = -1;
 /// The primary's EAL file prefix and runtime directory when it leaves files behind (hugepages
 /// with a shared configuration), removed when it ends (EalFiles.h); else empty.
 std::string gEalPrefix, gEalRuntimeDir;
+/// The runtime directory EAL makes even without a shared configuration: removed when it ends
+/// if it is empty (another process of the same prefix may use it).
+std::string gRuntimeDirIfEmpty;
 
 /// The per-core processes still running (--processes secondary), by core; -1 once waited for.
 std::vector<pid_t> gChildren;
@@ -152,6 +155,7 @@ void die(const char *fmt, ...) {
   // stay valid until the processes end).
   killChildren();
   dp::removeEalFiles(gEalPrefix, gEalRuntimeDir);
+  if (!gRuntimeDirIfEmpty.empty()) rmdir(gRuntimeDirIfEmpty.c_str());
   fflush(nullptr);
   _exit(1);
 }
@@ -1179,6 +1183,7 @@ int main(int argc, char **argv) {
   argv[0] = const_cast<char *>("metron-dataplane");
   R.opt = parseOptions(argc, argv);
   if (R.opt.secondaryCore >= 0) return secondaryMain();
+  if (rte_eal_process_type() == RTE_PROC_PRIMARY) gRuntimeDirIfEmpty = rte_eal_get_runtime_dir();
   if (rte_eal_has_hugepages() && rte_mp_action_register("metron_probe", probeAction) == 0) {
     rte_mp_action_unregister("metron_probe");
     gEalRuntimeDir = rte_eal_get_runtime_dir();
@@ -1311,6 +1316,7 @@ int main(int argc, char **argv) {
   if (R.sharedZone) rte_memzone_free(R.sharedZone);
   rte_eal_cleanup();
   dp::removeEalFiles(gEalPrefix, gEalRuntimeDir);
+  if (!gRuntimeDirIfEmpty.empty()) rmdir(gRuntimeDirIfEmpty.c_str());
   fflush(nullptr);
   _exit(0);
 }

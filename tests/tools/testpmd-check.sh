@@ -62,6 +62,8 @@ command -v stdbuf >/dev/null || die "stdbuf not found (coreutils)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/testpmd-check.XXXXXX") || die "mktemp failed"
 pid=
+# DPDK makes a runtime directory per file prefix even with --no-shconf; it is ours to remove.
+prefix="testpmd-check-$$-$RANDOM"
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null
@@ -70,6 +72,7 @@ cleanup() {
   fi
   { exec 3>&-; } 2>/dev/null
   if [ "${TESTPMD_CHECK_KEEP:-0}" = 1 ]; then echo "$prog: work directory kept: $work" >&2; else rm -rf "$work"; fi
+  for d in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix"; do rmdir "$d" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -141,8 +144,8 @@ if [ "$chunks" -gt 0 ]; then
   vdevs=()
   for ((i = 0; i < nports; i++)); do vdevs+=("--vdev=net_null$i"); done
   mkfifo "$work/in" || die "mkfifo failed"
-  (cd "$work" && exec stdbuf -o0 -e0 "$TESTPMD" -l 0,1 --no-huge -m 256 --no-pci --no-shconf \
-    --file-prefix="testpmd-check-$$-$RANDOM" -v "${vdevs[@]}" -- -i --total-num-mbufs=2048 \
+  (cd "$work" && exec stdbuf -o0 -e0 "$TESTPMD" -l 0,1 --no-huge -m 256 --no-pci --no-shconf --no-telemetry \
+    --file-prefix="$prefix" -v "${vdevs[@]}" -- -i --total-num-mbufs=2048 \
     <"$work/in" >"$work/out" 2>&1) &
   pid=$!
   exec 3>"$work/in"
