@@ -14,6 +14,7 @@
 /// thread reaps the processes and logs an exit nobody asked for.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/agent/Agent.h"
+#include "runtime/dataplane/EalFiles.h"
 
 #include <atomic>
 #include <cerrno>
@@ -217,6 +218,7 @@ public:
         }
         p.running = false;
         p.exit = "killed after 5 s without stopping";
+        gone(id);
       }
       stats = readStats(dir + "/stats.json");
       if (stats.is_object()) stats["exit"] = p.exit;
@@ -288,9 +290,14 @@ private:
       p.running = false;
       p.exit = "gone (reaped elsewhere)";
     }
+    if (!p.running) gone(id);
     if (!p.running && !p.stopping)
       fprintf(stderr, "metron-agent: the data plane of chain '%s' (pid %d) %s\n", id.c_str(), int(p.pid), p.exit.c_str());
   }
+
+  /// After a data plane ended: EAL's runtime directory of its prefix, which a data plane that was
+  /// killed or failed early could not remove, goes when it is empty.
+  static void gone(const std::string &id) { rmdir(dp::ealRuntimeDir("metron-" + id).c_str()); }
 
   void reap() {
     std::unique_lock<std::mutex> lock(mu_);
