@@ -698,7 +698,7 @@ uint64_t deliveredOf(uint64_t n, const std::vector<bool> &nicDropped) {
 }
 
 void initEal() {
-  const char *args[] = {"dataplane_harness", "-l", "0", "--no-huge", "--no-shconf", "-m", "1024", "--no-pci",
+  const char *args[] = {"dataplane_harness", "-l", "0", "--no-huge", "--no-shconf", "--no-telemetry", "-m", "1024", "--no-pci",
                         "--log-level=lib.*:error"};
   int n = int(sizeof args / sizeof *args);
   std::vector<char *> argv;

@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv) {
   testing::InitGoogleTest(&argc, argv);
-  const char *eal[] = {"dataplane_tests", "-l", "0", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
+  const char *eal[] = {"dataplane_tests", "-l", "0", "--no-huge", "--no-shconf", "--no-telemetry", "-m", "512", "--no-pci",
                        "--log-level", "lib.eal:error"};
   if (rte_eal_init(int(sizeof eal / sizeof *eal), const_cast<char **>(eal)) < 0) {
     fprintf(stderr, "dataplane_tests: cannot initialise DPDK's EAL\n");
