@@ -63,11 +63,18 @@ bool hugepagesUsable(std::string &why) {
       in.ignore(1 << 16, '\n');
     }
   }
-  bool mounted = false;
+  // A hugetlbfs this user can create the hugepage files in (a root-owned mount is not one).
+  bool mounted = false, writable = false;
+  std::string mount;
   {
     std::ifstream in("/proc/mounts");
     std::string dev, dir, type, rest;
-    while (in >> dev >> dir >> type && std::getline(in, rest)) mounted = mounted || type == "hugetlbfs";
+    while (in >> dev >> dir >> type && std::getline(in, rest))
+      if (type == "hugetlbfs") {
+        mounted = true;
+        if (mount.empty()) mount = dir;
+        writable = writable || access(dir.c_str(), W_OK) == 0;
+      }
   }
   const uint64_t freeMiB = freePages * pageKiB / 1024;
   if (freeMiB < kSecondaryHugeMiB) {
@@ -77,6 +84,10 @@ bool hugepagesUsable(std::string &why) {
   }
   if (!mounted) {
     why = "secondary processes need hugepage files, and no hugetlbfs is mounted (mount -t hugetlbfs nodev DIR)";
+    return false;
+  }
+  if (!writable) {
+    why = "secondary processes need hugepage files, and this user cannot write in the hugetlbfs " + mount;
     return false;
   }
   why = std::to_string(freeMiB) + " MiB of hugepages are free";
