@@ -691,20 +691,23 @@ namespace {
 struct PatternsResult {
   bool ok;
   std::vector<ir::Pattern> patterns;
+  std::vector<ir::PatternRule> rules; ///< the Suricata format's
   std::vector<std::string> diags;
   std::string text;
 };
-PatternsResult patternsText(const std::string &text) {
+/// Reads \p text as a pattern set, expecting it to be detected as \p format.
+PatternsResult patternsText(const std::string &text, const char *expectedFormat = "hsbench") {
   Env env;
   FileID f = env.buffer(text);
   PatternsResult r;
   std::string format;
-  r.ok = readPatterns(env.sm, f, env.diags, r.patterns, format);
-  EXPECT_EQ(format, "hsbench");
+  r.ok = readPatterns(env.sm, f, env.diags, r.patterns, format, &r.rules);
+  EXPECT_EQ(format, expectedFormat);
   r.diags = brief(env.diags);
   for (const auto &d : env.diags.diagnostics()) r.text += env.diags.formatText(d);
   return r;
 }
+PatternsResult suricataText(const std::string &text) { return patternsText(text, "suricata"); }
 
 } // namespace
 
@@ -812,25 +815,6 @@ TEST(Patterns, HostileInput) {
 // ---- Suricata rules (import patterns, "suricata" format) ----------------------------------------
 
 namespace {
-
-struct SuricataResult {
-  bool ok;
-  std::vector<ir::Pattern> patterns;
-  std::vector<ir::PatternRule> rules;
-  std::vector<std::string> diags;
-  std::string text;
-};
-SuricataResult suricataText(const std::string &text) {
-  Env env;
-  FileID f = env.buffer(text);
-  SuricataResult r;
-  std::string format;
-  r.ok = readPatterns(env.sm, f, env.diags, r.patterns, format, &r.rules);
-  EXPECT_EQ(format, "suricata");
-  r.diags = brief(env.diags);
-  for (const auto &d : env.diags.diagnostics()) r.text += env.diags.formatText(d);
-  return r;
-}
 
 /// The bytes a pattern of the importer matches: its regex is \xHH per byte.
 std::string bytesOf(const std::string &regex) {
