@@ -120,8 +120,9 @@ struct Options {
 /// Which core this process is when it is a secondary process (die() says so), else -1.
 int gSecondaryCore = -1;
 
-/// The primary's EAL file prefix and runtime directory when it leaves files behind (hugepages
-/// with a shared configuration), removed when it ends (EalFiles.h); else empty.
+/// The primary's EAL file prefix when it runs on hugepages (its hugepage files), and its runtime
+/// directory when it also has a shared configuration: removed when it ends (EalFiles.h); else
+/// empty.
 std::string gEalPrefix, gEalRuntimeDir;
 /// The runtime directory EAL makes even without a shared configuration: removed when it ends
 /// if it is empty (another process of the same prefix may use it).
@@ -1184,10 +1185,15 @@ int main(int argc, char **argv) {
   R.opt = parseOptions(argc, argv);
   if (R.opt.secondaryCore >= 0) return secondaryMain();
   if (rte_eal_process_type() == RTE_PROC_PRIMARY) gRuntimeDirIfEmpty = rte_eal_get_runtime_dir();
-  if (rte_eal_has_hugepages() && rte_mp_action_register("metron_probe", probeAction) == 0) {
-    rte_mp_action_unregister("metron_probe");
-    gEalRuntimeDir = rte_eal_get_runtime_dir();
-    gEalPrefix = gEalRuntimeDir.substr(gEalRuntimeDir.find_last_of('/') + 1);
+  // Hugepage files are left with or without a shared configuration; the runtime directory's
+  // files only with one.
+  if (rte_eal_has_hugepages()) {
+    const std::string dir = rte_eal_get_runtime_dir();
+    gEalPrefix = dir.substr(dir.find_last_of('/') + 1);
+    if (rte_mp_action_register("metron_probe", probeAction) == 0) {
+      rte_mp_action_unregister("metron_probe");
+      gEalRuntimeDir = dir;
+    }
   }
   if (rte_eal_process_type() != RTE_PROC_PRIMARY)
     die("a secondary process is one of the per-core processes the data plane starts itself (--processes secondary)");

@@ -27,8 +27,8 @@ inline std::string ealRuntimeDir(const std::string &prefix) {
   return base + "/dpdk/" + prefix;
 }
 
-/// Removes \p prefix's hugepage files and its runtime directory \p runtimeDir; the number of
-/// files removed. Nothing else: entries are matched by name.
+/// Removes \p prefix's hugepage files and its runtime directory \p runtimeDir (none when
+/// empty); the number of files removed. Nothing else: entries are matched by name.
 inline unsigned removeEalFiles(const std::string &prefix, const std::string &runtimeDir) {
   if (prefix.empty() || prefix.find('/') != std::string::npos) return 0;
   unsigned removed = 0;
@@ -48,8 +48,10 @@ inline unsigned removeEalFiles(const std::string &prefix, const std::string &run
       if (std::string(type) == "hugetlbfs") removeIn(dir, prefix + "map_");
     fclose(m);
   }
-  removeIn(runtimeDir, "");
-  rmdir(runtimeDir.c_str());
+  if (!runtimeDir.empty()) {
+    removeIn(runtimeDir, "");
+    rmdir(runtimeDir.c_str());
+  }
   return removed;
 }
 

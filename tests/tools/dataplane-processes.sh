@@ -141,5 +141,17 @@ has "no per-core executables" "$tmp/err" "has no per-core executables for --proc
 [ $? = 1 ] && ok || bad "--no-huge: the data plane did not exit 1"
 has "--no-huge" "$tmp/err" "--processes secondary: secondary processes map the primary's hugepages, and EAL runs with --no-huge"
 
+# With hugepages but no shared configuration, and a core's option given by hand to a primary.
+"$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --no-shconf --file-prefix=mtr-noshconf-$$ --no-pci \
+  --vdev=net_null0 --vdev=net_null1 --log-level=1 -- --port port0=net_null0 --port port1=net_null1 \
+  --processes secondary > /dev/null 2> "$tmp/err"
+[ $? = 1 ] && ok || bad "--no-shconf: the data plane did not exit 1"
+has "--no-shconf" "$tmp/err" "--processes secondary: EAL runs without a shared configuration (--no-shconf or --in-memory), which secondary processes attach to"
+"$tmp/out-router-napt-lb/bin/server1.core0" --lcores=0@0 --no-huge --no-shconf -m 256 --no-pci --log-level=1 -- \
+  --secondary-core 0 > /dev/null 2> "$tmp/err"
+[ $? = 1 ] && ok || bad "--secondary-core by hand: the data plane did not exit 1"
+has "--secondary-core by hand" "$tmp/err" "--secondary-core is for the per-core processes the data plane starts itself (--processes secondary)"
+[ -z "$(ls "$mnt")" ] && ok || bad "hugepage files left in $mnt after the refusals: $(ls "$mnt" | head -3)"
+
 echo "dataplane-processes: $pass passed, $fail failed"
 [ "$fail" = 0 ]
