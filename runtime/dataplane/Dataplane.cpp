@@ -1173,9 +1173,38 @@ int secondaryMain() {
 
 } // namespace
 
+/// The address the primary maps its hugepage memory at with secondary processes (unless
+/// --base-virtaddr says another): the secondaries must map it at the same address, and the
+/// address EAL picks by default, near the top of the primary's mmap area, was found taken in a
+/// secondary (its libraries, AddressSanitizer's mappings) in one CI run of an ASan build. This
+/// one is above AddressSanitizer's shadow memory and below its allocator (0x600000000000) and the
+/// areas the kernel gives programs and mmap on x86-64.
+constexpr const char *kSecondaryBaseVirtaddr = "--base-virtaddr=0x200000000000";
+
+/// argv for rte_eal_init: as given, plus kSecondaryBaseVirtaddr when the application's options
+/// (after "--") ask for secondary processes and EAL's do not name a base address.
+std::vector<char *> ealArgv(int argc, char **argv) {
+  std::vector<char *> out(argv, argv + argc);
+  bool secondary = false, base = false;
+  int dash = argc;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--" && dash == argc) dash = i;
+    else if (i < dash && a.rfind("--base-virtaddr", 0) == 0) base = true;
+    else if (i > dash && a == "--processes" && i + 1 < argc && std::string(argv[i + 1]) == "secondary")
+      secondary = true;
+  }
+  if (secondary && !base) out.insert(out.begin() + 1, const_cast<char *>(kSecondaryBaseVirtaddr));
+  out.push_back(nullptr);
+  return out;
+}
+
 int main(int argc, char **argv) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  std::vector<char *> eal = ealArgv(argc, argv);
+  argc = int(eal.size()) - 1;
+  argv = eal.data();
   gEalArgs.assign(argv + 1, argv + argc);
   int used = rte_eal_init(argc, argv);
   if (used < 0) die("cannot initialise DPDK's EAL: %s", rte_strerror(rte_errno));
