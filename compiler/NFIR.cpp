@@ -189,6 +189,26 @@ std::string Rule::matchStr() const {
   return s;
 }
 
+// ---- Suricata rules ---------------------------------------------------------------------------
+
+const char *PatternRule::bufferName(Buffer b) {
+  switch (b) {
+#define X(E, N) case E: return N;
+    METRON_PATTERN_BUFFERS(X)
+#undef X
+  }
+  return "?";
+}
+
+bool PatternRule::bufferOf(std::string_view name, Buffer &out) {
+  for (unsigned b = 0; b < kNumBuffers; ++b)
+    if (name == bufferName(Buffer(b))) {
+      out = Buffer(b);
+      return true;
+    }
+  return false;
+}
+
 // ---- elements ---------------------------------------------------------------------------------
 
 const char *elementKindName(ElementKind k) {

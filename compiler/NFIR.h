@@ -44,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace metron::ir {
@@ -158,7 +159,10 @@ struct Route {
 /// A Suricata rule (a pattern set imported in the "suricata" format, compiler/import/Suricata.cpp):
 /// an IPv4 packet of `proto` whose addresses and ports are in the rule's sets (in its direction,
 /// or either with `<>`), whose flow is in the state `flow` asks (runtime/state/Dpi.cpp tracks
-/// it), and whose payload contains every positive content and no negated one.
+/// it), and whose buffers hold the rule's contents: for each buffer the rule names (the payload,
+/// or one of an HTTP request's, `http` rules only), some instance of it contains every positive
+/// content and no negated one and has the size `bsize` asks, or, with `absent`, the buffer is
+/// not there (State.h, Dpi, says it exactly).
 struct PatternRule {
   /// IPv4 networks; empty: any.
   struct AddrSet {
@@ -183,7 +187,40 @@ struct PatternRule {
     }
   };
   enum FlowBits : uint8_t { Established = 1, NotEstablished = 2, ToServer = 4, ToClient = 8 };
+  /// What a content is matched against: the packet's payload or a buffer of the HTTP request
+  /// the payload starts (runtime/state/Http.h). Names: bufferName().
+#define METRON_PATTERN_BUFFERS(X)                                                                  \
+  X(Payload, "pkt_data") X(HttpUri, "http.uri") X(HttpUriRaw, "http.uri.raw") X(HttpMethod, "http.method")    \
+  X(HttpProtocol, "http.protocol") X(HttpRequestLine, "http.request_line") X(HttpHeader, "http.header")       \
+  X(HttpHeaderRaw, "http.header.raw") X(HttpRequestHeader, "http.request_header")                             \
+  X(HttpHeaderNames, "http.header_names") X(HttpHost, "http.host") X(HttpHostRaw, "http.host.raw")             \
+  X(HttpUserAgent, "http.user_agent") X(HttpReferer, "http.referer") X(HttpCookie, "http.cookie")             \
+  X(HttpContentType, "http.content_type") X(HttpContentLen, "http.content_len") X(HttpAccept, "http.accept")  \
+  X(HttpAcceptLang, "http.accept_lang") X(HttpAcceptEnc, "http.accept_enc") X(HttpConnection, "http.connection")
+  enum Buffer : uint8_t {
+#define X(E, N) E,
+    METRON_PATTERN_BUFFERS(X)
+#undef X
+  };
+  static constexpr unsigned kNumBuffers = 0
+#define X(E, N) +1
+      METRON_PATTERN_BUFFERS(X)
+#undef X
+      ;
+  static const char *bufferName(Buffer b);
+  /// The buffer named \p name (bufferName's spelling); false when there is none.
+  static bool bufferOf(std::string_view name, Buffer &out);
+  /// A buffer's condition besides its contents: `absent` (the buffer must not be there) or
+  /// `absent: or_else` (not there, or its contents hold), and `bsize` (its size in
+  /// [bsizeLo, bsizeHi]).
+  struct BufferCheck {
+    enum Absent : uint8_t { Present, Only, OrElse };
+    Buffer buffer = Payload;
+    Absent absent = Present;
+    uint32_t bsizeLo = 0, bsizeHi = UINT32_MAX;
+  };
   uint32_t sid = 0;
+  bool http = false; ///< `alert http`: TCP packets whose payload starts an HTTP request only
   uint8_t proto = 0; ///< 0: any IPv4 packet (`ip`); else 1, 6 or 17
   AddrSet src, dst;
   PortSet sport, dport;
@@ -191,10 +228,11 @@ struct PatternRule {
   uint8_t flow = 0;           ///< FlowBits
   std::string msg;
   struct Content {
-    uint32_t pattern = 0; ///< index in Import::patterns (also its Hyperscan id)
+    uint32_t pattern = 0; ///< index in Import::patterns (also its Hyperscan id); its buffer: Pattern::buffer
     bool negated = false;
   };
   std::vector<Content> contents;
+  std::vector<BufferCheck> checks; ///< at most one per buffer
   uint32_t line = 0;
 };
 
@@ -203,6 +241,8 @@ struct Pattern {
   std::string regex;
   std::string flags; ///< hsbench flag letters: i s m H …
   uint32_t line = 0;
+  /// What it is matched against (a PatternRule::Buffer; always the payload outside Suricata rules).
+  uint8_t buffer = 0;
 };
 
 struct Import {

@@ -2,28 +2,41 @@
 ///
 /// \file
 /// Reads the subset of Suricata's rule language (docs.suricata.io, "Rules") that the `dpi`
-/// element can run: payload contents on IPv4 packets with header and flow conditions.
+/// element can run: payload contents on IPv4 packets with header and flow conditions, and
+/// contents in the buffers of HTTP requests.
 ///
 ///   alert PROTO SRC SPORT -> DST DPORT (KEY: VALUE; KEY; ...)
 ///
-/// PROTO is ip, tcp, udp or icmp; `<>` instead of `->` matches both directions. Addresses are
-/// `any`, an IPv4 address or network (a.b.c.d/n), or a list `[x, y]`, optionally negated with
-/// `!`; ports likewise with numbers and ranges (`80`, `1024:`, `:1023`, `[80,443]`), only on tcp
-/// and udp rules. Options:
-///   content:"..."  the bytes to find in the payload (|hex| runs, \" \; \\ escapes); `!` before
-///                  the quote negates it; every content of a rule must hold (in any order)
+/// PROTO is ip, tcp, udp, icmp or http (TCP packets whose payload starts an HTTP request,
+/// runtime/state/Http.h); `<>` instead of `->` matches both directions. Addresses are `any`,
+/// an IPv4 address or network (a.b.c.d/n), or a list `[x, y]`, optionally negated with `!`;
+/// ports likewise with numbers and ranges (`80`, `1024:`, `:1023`, `[80,443]`), only on tcp,
+/// udp and http rules. A whole set may be one of the variables of Suricata's default
+/// suricata.yaml ($HOME_NET, $EXTERNAL_NET, $HTTP_PORTS, ...), with their default values.
+/// Options:
+///   content:"..."  the bytes to find (|hex| runs, \" \; \\ escapes); `!` before the quote
+///                  negates it; every content of a rule must hold (in any order)
+///   pcre:"/RE/F"   a regular expression (Hyperscan's PCRE subset), flags i s m and the buffer
+///                  letters U I M H D C V W Z; `!` negates it
 ///   nocase         the content before it ignores ASCII case
+///   fast_pattern   accepted (a hint for Suricata's prefilter), no effect
+///   http.uri, http.header, ... (PatternRule::Buffer), pkt_data: the buffer the contents after
+///                  it are matched in (sticky buffers); http_uri, http_header, ... after a
+///                  content: the buffer of that content (the older modifiers)
+///   bsize:N        the buffer's size (N, <N, >N, <=N, >=N, N<>M)
+///   absent         the buffer is not there; `absent: or_else`: not there, or its contents hold
 ///   flow:...       established, not_established, to_server/from_client,
 ///                  to_client/from_server, stateless
 ///   sid:N          the rule's id (required, unique)
 ///   msg, rev, classtype, gid, priority, metadata, reference, target: accepted, not used
-/// Every other keyword (http.*, pcre, depth, offset, distance, within, flowbits, ...) is an error
-/// that names it: a rule is run as written or not at all.
+/// Every other keyword (depth, offset, distance, within, flowbits, http.response_body, ...) is
+/// an error that names it: a rule is run as written or not at all.
 ///
-/// Each content becomes a pattern (its id: its index in the set); the rule (ir::PatternRule)
-/// lists its contents. Whether a rule holds is decided after the payload is scanned, from the
-/// contents that matched anywhere in it (runtime/state/Dpi.cpp): Hyperscan's logical
-/// combinations cannot say it, as their NOT means "not matched yet" at each match's offset.
+/// Each content and pcre becomes a pattern (its id: its index in the set; its buffer:
+/// Pattern::buffer); the rule (ir::PatternRule) lists them. Whether a rule holds is decided
+/// after the buffers are scanned, from the patterns that matched anywhere in each
+/// (runtime/state/Dpi.cpp): Hyperscan's logical combinations cannot say it, as their NOT means
+/// "not matched yet" at each match's offset.
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/import/Import.h"
 #include "compiler/import/ReaderUtil.h"
@@ -79,9 +92,13 @@ private:
 
   bool rule(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules);
   int negationOrAny(uint32_t &b, uint32_t e, bool &negated, const char *what);
+  int wholeVariable(uint32_t b, uint32_t e, bool ports, bool &negated, const char *&def);
   bool addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set);
   bool ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set);
   bool content(uint32_t b, uint32_t e, std::string &bytes, bool &negated);
+  bool pcre(uint32_t b, uint32_t e, std::string &regex, std::string &flags, bool &negated,
+            ir::PatternRule::Buffer &buffer);
+  bool bsize(uint32_t b, uint32_t e, uint32_t &lo, uint32_t &hi);
 
   FileID file_;
   DiagnosticEngine &diags_;
@@ -89,6 +106,64 @@ private:
   uint32_t line_ = 0, lineBegin_ = 0, pos_ = 0, end_ = 0;
   std::unordered_map<uint32_t, SourceRange> sids_;
 };
+
+/// A Hyperscan expression that matches exactly \p bytes.
+std::string literalRegex(const std::string &bytes) {
+  static const char *hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : bytes) s += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  return s;
+}
+
+/// The content modifiers that put the content before them in an HTTP buffer (Suricata's older
+/// spelling of the sticky buffers).
+bool legacyBuffer(std::string_view key, ir::PatternRule::Buffer &out) {
+  using B = ir::PatternRule;
+  static const std::pair<const char *, ir::PatternRule::Buffer> legacy[] = {
+      {"http_uri", B::HttpUri},           {"http_raw_uri", B::HttpUriRaw},     {"http_method", B::HttpMethod},
+      {"http_header", B::HttpHeader},     {"http_raw_header", B::HttpHeaderRaw}, {"http_cookie", B::HttpCookie},
+      {"http_user_agent", B::HttpUserAgent}, {"http_host", B::HttpHost},     {"http_raw_host", B::HttpHostRaw},
+      {"http_header_names", B::HttpHeaderNames}};
+  for (const auto &[name, b] : legacy)
+    if (key == name) {
+      out = b;
+      return true;
+    }
+  return false;
+}
+
+/// The HTTP buffers' names, for an error.
+std::string httpBufferList() {
+  std::string s;
+  for (unsigned b = 1; b < ir::PatternRule::kNumBuffers; ++b) {
+    if (!s.empty()) s += ", ";
+    s += ir::PatternRule::bufferName(ir::PatternRule::Buffer(b));
+  }
+  return s;
+}
+
+/// The address and port variables, with the values of Suricata's default suricata.yaml
+/// (vars: address-groups, port-groups).
+const char *variable(std::string_view name, bool ports) {
+  static const char *home = "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]";
+  static const std::pair<const char *, const char *> addrs[] = {
+      {"HOME_NET", home},      {"EXTERNAL_NET", "!$HOME_NET"}, {"HTTP_SERVERS", home},  {"SMTP_SERVERS", home},
+      {"SQL_SERVERS", home},   {"DNS_SERVERS", home},          {"TELNET_SERVERS", home}, {"AIM_SERVERS", "!$HOME_NET"},
+      {"DC_SERVERS", home},    {"DNP3_SERVER", home},          {"DNP3_CLIENT", home},   {"MODBUS_CLIENT", home},
+      {"MODBUS_SERVER", home}, {"ENIP_CLIENT", home},          {"ENIP_SERVER", home}};
+  static const std::pair<const char *, const char *> portVars[] = {
+      {"HTTP_PORTS", "80"},   {"SHELLCODE_PORTS", "!80"}, {"ORACLE_PORTS", "1521"}, {"SSH_PORTS", "22"},
+      {"DNP3_PORTS", "20000"}, {"MODBUS_PORTS", "502"},   {"FILE_DATA_PORTS", "[80,110,143]"},
+      {"FTP_PORTS", "21"},    {"GENEVE_PORTS", "6081"},   {"VXLAN_PORTS", "4789"},  {"TEREDO_PORTS", "3544"}};
+  if (ports) {
+    for (const auto &[n, v] : portVars)
+      if (name == n) return v;
+  } else {
+    for (const auto &[n, v] : addrs)
+      if (name == n) return v;
+  }
+  return nullptr;
+}
 
 /// Items of a list `[a, b]` or the single item; false after an error.
 template <typename F> bool forEachItem(std::string_view s, uint32_t at, F item) {
@@ -144,7 +219,53 @@ int SuricataReader::negationOrAny(uint32_t &b, uint32_t e, bool &negated, const 
   return 1;
 }
 
+/// A variable's value (variable(): known to be well formed) into \p set; \p negated: a '!' before it.
+void variableAddresses(std::string_view def, bool negated, ir::PatternRule::AddrSet &set) {
+  if (def[0] == '!') negated = !negated, def.remove_prefix(1);
+  if (def[0] == '$') return variableAddresses(variable(def.substr(1), false), negated, set);
+  set.negated = negated;
+  forEachItem(def, 0, [&](std::string_view it, uint32_t, bool) {
+    size_t slash = it.find('/');
+    uint32_t addr = 0, len = uint32_t(std::stoul(std::string(it.substr(slash + 1))));
+    parseIpv4(it.substr(0, slash), addr);
+    uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
+    set.nets.push_back({addr & mask, mask});
+    return true;
+  });
+}
+
+void variablePorts(std::string_view def, bool negated, ir::PatternRule::PortSet &set) {
+  if (def[0] == '!') negated = !negated, def.remove_prefix(1);
+  set.negated = negated;
+  forEachItem(def, 0, [&](std::string_view it, uint32_t, bool) {
+    uint16_t p = uint16_t(std::stoul(std::string(it)));
+    set.ranges.push_back({p, p});
+    return true;
+  });
+}
+
+/// A whole address or port set that is a variable (`$HOME_NET`, `!$HTTP_PORTS`): 1 when it was
+/// one and is known (\p def its value), -1 when it is unknown (reported), 0 when it is not one.
+int SuricataReader::wholeVariable(uint32_t b, uint32_t e, bool ports, bool &negated, const char *&def) {
+  std::string_view v = slice(b, e);
+  negated = !v.empty() && v[0] == '!';
+  if (negated) v.remove_prefix(1);
+  if (v.empty() || v[0] != '$') return 0;
+  def = variable(v.substr(1), ports);
+  if (def) return 1;
+  fail(b, e, std::string("rule variable '") + shown(v) + "' is not one of Suricata's default " +
+                 (ports ? "port-groups (HTTP_PORTS, SSH_PORTS, ...)" : "address-groups (HOME_NET, EXTERNAL_NET, ...)") +
+                 ", the only variables known here");
+  return -1;
+}
+
 bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set) {
+  bool varNegated = false;
+  const char *def = nullptr;
+  if (int var = wholeVariable(b, e, false, varNegated, def)) {
+    if (var > 0) variableAddresses(def, varNegated, set);
+    return var > 0;
+  }
   if (int any = negationOrAny(b, e, set.negated, "address")) return any > 0;
   std::string_view s = slice(b, e);
   return forEachItem(s, b, [&](std::string_view it, uint32_t at, bool inList) {
@@ -152,7 +273,7 @@ bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet 
     if (it.empty()) return fail(at, at + 1, "empty address in a list"), false;
     if (it[0] == '$')
       return fail(at, itEnd, "rule variable '" + shown(it) +
-                                 "': variables are not supported (write the addresses, or any)"),
+                                 "' inside a list: not supported (write the addresses)"),
              false;
     if (inList && (it[0] == '!' || it[0] == '['))
       return fail(at, itEnd, "negated or nested items inside an address list are not supported"), false;
@@ -174,6 +295,12 @@ bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet 
 }
 
 bool SuricataReader::ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set) {
+  bool varNegated = false;
+  const char *def = nullptr;
+  if (int var = wholeVariable(b, e, true, varNegated, def)) {
+    if (var > 0) variablePorts(def, varNegated, set);
+    return var > 0;
+  }
   if (int any = negationOrAny(b, e, set.negated, "port")) return any > 0;
   std::string_view s = slice(b, e);
   auto number = [](std::string_view t, uint16_t &v) {
@@ -187,7 +314,7 @@ bool SuricataReader::ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set
     uint32_t itEnd = at + uint32_t(it.size());
     if (it.empty()) return fail(at, at + 1, "empty port in a list"), false;
     if (it[0] == '$')
-      return fail(at, itEnd, "rule variable '" + shown(it) + "': variables are not supported (write the ports, or any)"),
+      return fail(at, itEnd, "rule variable '" + shown(it) + "' inside a list: not supported (write the ports)"),
              false;
     if (inList && (it[0] == '!' || it[0] == '['))
       return fail(at, itEnd, "negated or nested items inside a port list are not supported"), false;
@@ -240,6 +367,87 @@ bool SuricataReader::content(uint32_t b, uint32_t e, std::string &bytes, bool &n
   return true;
 }
 
+/// pcre:"/REGEX/FLAGS" (a '!' before the quote negates it). FLAGS: i s m, and the letters
+/// that name an HTTP buffer (U I M H D C V W Z). \; and \" in REGEX are the characters; every
+/// other escape is the regex's.
+bool SuricataReader::pcre(uint32_t b, uint32_t e, std::string &regex, std::string &flags, bool &negated,
+                          ir::PatternRule::Buffer &buffer) {
+  std::string_view s = slice(b, e);
+  negated = !s.empty() && s[0] == '!';
+  if (negated) s.remove_prefix(1), ++b;
+  size_t close = s.size() >= 2 ? s.rfind('/') : std::string_view::npos;
+  if (s.size() < 4 || s.front() != '"' || s.back() != '"' || s[1] != '/' || close == std::string_view::npos || close < 2)
+    return fail(b, e, "pcre wants a quoted /regex/flags, e.g. pcre:\"/^GET /i\""), false;
+  for (size_t i = 2; i < close; ++i) {
+    if (s[i] == '\\' && i + 1 < close && (s[i + 1] == ';' || s[i + 1] == '"')) ++i;
+    else if (s[i] == '"' || s[i] == ';')
+      return fail(b + uint32_t(i), b + uint32_t(i) + 1, std::string("'") + s[i] + "' inside a pcre must be escaped"), false;
+    regex += s[i];
+  }
+  if (regex.empty()) return fail(b, e, "empty pcre"), false;
+  using B = ir::PatternRule;
+  buffer = B::Payload;
+  for (size_t i = close + 1; i + 1 < s.size(); ++i) {
+    const char c = s[i];
+    const uint32_t at = b + uint32_t(i);
+    B::Buffer named = B::Payload;
+    switch (c) {
+    case 'i': case 's': case 'm':
+      if (flags.find(c) == std::string::npos) flags += c;
+      continue;
+    case 'U': named = B::HttpUri; break;
+    case 'I': named = B::HttpUriRaw; break;
+    case 'M': named = B::HttpMethod; break;
+    case 'H': named = B::HttpHeader; break;
+    case 'D': named = B::HttpHeaderRaw; break;
+    case 'C': named = B::HttpCookie; break;
+    case 'V': named = B::HttpUserAgent; break;
+    case 'W': named = B::HttpHost; break;
+    case 'Z': named = B::HttpHostRaw; break;
+    default:
+      return fail(at, at + 1,
+                  std::string("pcre flag '") + c +
+                      "' is not supported (i s m, and the buffers U I M H D C V W Z, are; offsets and relative "
+                      "matches are not)"),
+             false;
+    }
+    if (buffer != B::Payload && buffer != named)
+      return fail(at, at + 1, "pcre names two buffers"), false;
+    buffer = named;
+  }
+  return true;
+}
+
+/// bsize:N, <N, >N, <=N, >=N or N<>M (strictly between).
+bool SuricataReader::bsize(uint32_t b, uint32_t e, uint32_t &lo, uint32_t &hi) {
+  std::string_view s = slice(b, e);
+  auto number = [](std::string_view t, uint32_t &v) {
+    while (!t.empty() && isBlank(t.front())) t.remove_prefix(1);
+    while (!t.empty() && isBlank(t.back())) t.remove_suffix(1);
+    auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && r.ec == std::errc() && r.ptr == t.data() + t.size();
+  };
+  uint32_t x = 0, y = 0;
+  bool ok = false;
+  if (size_t r = s.find("<>"); r != std::string_view::npos) {
+    ok = number(s.substr(0, r), x) && number(s.substr(r + 2), y) && x < y && y - x >= 2;
+    lo = x + 1, hi = y - 1;
+  } else if (s.rfind("<=", 0) == 0) {
+    ok = number(s.substr(2), x), lo = 0, hi = x;
+  } else if (s.rfind(">=", 0) == 0) {
+    ok = number(s.substr(2), x), lo = x, hi = UINT32_MAX;
+  } else if (s.rfind("<", 0) == 0) {
+    ok = number(s.substr(1), x) && x > 0, lo = 0, hi = x - 1;
+  } else if (s.rfind(">", 0) == 0) {
+    ok = number(s.substr(1), x) && x < UINT32_MAX, lo = x + 1, hi = UINT32_MAX;
+  } else {
+    ok = number(s, x), lo = hi = x;
+  }
+  if (!ok)
+    return fail(b, e, "bsize wants N, <N, >N, <=N, >=N or N<>M (a range with a size strictly between N and M)"), false;
+  return true;
+}
+
 bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules) {
   const uint32_t ruleBegin = pos_;
   if (text_[end_ - 1] == '\\')
@@ -254,14 +462,15 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
   auto [pb, pe] = token();
   std::string_view proto = slice(pb, pe);
   if (proto == "ip" || proto == "pkthdr") r->proto = 0;
+  else if (proto == "http") r->proto = 6, r->http = true;
   else if (proto == "tcp") r->proto = 6;
   else if (proto == "udp") r->proto = 17;
   else if (proto == "icmp") r->proto = 1;
   else if (proto.empty()) return fail(pb, pb + 1, "missing the rule's protocol"), false;
   else
     return fail(pb, pe, "protocol '" + shown(proto) +
-                            "' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) and has "
-                            "no application-layer parser"),
+                            "' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) and "
+                            "HTTP requests (http)"),
            false;
   auto [sb, se] = token();
   auto [spb, spe] = token();
@@ -283,11 +492,29 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
   const uint32_t optEnd = end_ - 1;
   ++pos_;
 
+  using Buffer = ir::PatternRule::Buffer;
   struct Content {
-    std::string bytes;
-    bool negated = false, nocase = false;
+    std::string regex; ///< a Hyperscan expression
+    std::string flags; ///< hsbench letters
+    bool negated = false, pcre = false;
+    Buffer buffer = ir::PatternRule::Payload;
+    uint32_t b = 0, e = 0; ///< its option, for errors
   };
   std::vector<Content> contents;
+  Buffer sticky = ir::PatternRule::Payload; // the buffer set by the last sticky-buffer keyword
+  // The check of \p buf (made on first use).
+  auto check = [&](Buffer buf) -> ir::PatternRule::BufferCheck & {
+    for (auto &c : r->checks)
+      if (c.buffer == buf) return c;
+    r->checks.push_back({});
+    r->checks.back().buffer = buf;
+    return r->checks.back();
+  };
+  std::vector<std::pair<Buffer, std::pair<uint32_t, uint32_t>>> absentOnly; // `absent` without or_else, where
+  auto needHttp = [&](uint32_t b, uint32_t e, std::string_view what) {
+    if (r->http) return true;
+    return fail(b, e, "'" + shown(what) + "' is a buffer of HTTP requests: the rule's protocol must be http"), false;
+  };
   bool haveSid = false;
   uint32_t sidB = 0, sidE = 0;
   while (true) {
@@ -315,13 +542,54 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
       return fail(kb, pos_, "option '" + shown(key) + "' is not ended by ';'"), false;
     ++pos_;
     std::string_view value = slice(vb, ve);
+    Buffer named = ir::PatternRule::Payload;
     if (key == "content") {
       Content c;
-      if (!content(vb, ve, c.bytes, c.negated)) return false;
+      std::string bytes;
+      if (!content(vb, ve, bytes, c.negated)) return false;
+      c.regex = literalRegex(bytes);
+      c.buffer = sticky;
+      c.b = kb, c.e = ve;
+      contents.push_back(std::move(c));
+    } else if (key == "pcre") {
+      Content c;
+      if (!pcre(vb, ve, c.regex, c.flags, c.negated, c.buffer)) return false;
+      if (c.buffer == ir::PatternRule::Payload) c.buffer = sticky;
+      else if (!needHttp(vb, ve, ir::PatternRule::bufferName(c.buffer))) return false;
+      c.pcre = true;
+      c.b = kb, c.e = ve;
       contents.push_back(std::move(c));
     } else if (key == "nocase") {
-      if (contents.empty()) return fail(kb, kb + 6, "nocase before any content"), false;
-      contents.back().nocase = true;
+      if (contents.empty() || contents.back().pcre)
+        return fail(kb, kb + 6, "nocase must follow a content (a pcre says /i)"), false;
+      if (contents.back().flags.find('i') == std::string::npos) contents.back().flags += 'i';
+    } else if (key == "fast_pattern") {
+      // A hint about which content Suricata's prefilter uses: no effect on what matches.
+      if (contents.empty()) return fail(kb, kb + 12, "fast_pattern before any content"), false;
+    } else if (key == "pkt_data") {
+      sticky = ir::PatternRule::Payload;
+    } else if (ir::PatternRule::bufferOf(key, named)) { // a sticky buffer: the options after it
+      if (!needHttp(kb, kb + uint32_t(key.size()), key)) return false;
+      sticky = named;
+    } else if (legacyBuffer(key, named)) { // a content modifier (http_uri): the content before it
+      if (!needHttp(kb, kb + uint32_t(key.size()), key)) return false;
+      if (contents.empty() || contents.back().pcre)
+        return fail(kb, kb + uint32_t(key.size()), std::string(key) + " must follow a content"), false;
+      contents.back().buffer = named;
+    } else if (key == "bsize" || key == "absent") {
+      if (sticky == ir::PatternRule::Payload)
+        return fail(kb, kb + uint32_t(key.size()), std::string(key) + " needs a buffer before it (e.g. http.uri;)"), false;
+      auto &c = check(sticky);
+      if (key == "bsize") {
+        if (!bsize(vb, ve, c.bsizeLo, c.bsizeHi)) return false;
+      } else if (vb == ve) {
+        c.absent = ir::PatternRule::BufferCheck::Only;
+        absentOnly.push_back({sticky, {kb, kb + 6}});
+      } else if (value == "or_else") {
+        c.absent = ir::PatternRule::BufferCheck::OrElse;
+      } else {
+        return fail(vb, ve, "absent takes no value or or_else"), false;
+      }
     } else if (key == "flow") {
       size_t start = 0;
       while (start <= value.size()) {
@@ -363,37 +631,40 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
     } else if (key == "rev" || key == "classtype" || key == "gid" || key == "priority" || key == "metadata" ||
                key == "reference" || key == "target") {
     } else {
-      std::string why = key.rfind("http", 0) == 0 || key.rfind("tls", 0) == 0 || key.rfind("dns", 0) == 0 ||
-                                key.rfind("file", 0) == 0 || key.rfind("app-layer", 0) == 0
-                            ? " (application-layer buffers need a parser the dpi element does not have)"
-                            : " (supported: content, nocase, flow, sid, msg, rev, classtype, gid, priority, metadata, "
-                              "reference, target)";
+      std::string why =
+          key.rfind("http", 0) == 0
+              ? " (the HTTP buffers of requests are: " + httpBufferList() + ")"
+          : key.rfind("tls", 0) == 0 || key.rfind("dns", 0) == 0 || key.rfind("file", 0) == 0 ||
+                  key.rfind("app-layer", 0) == 0
+              ? " (the dpi element parses HTTP requests only)"
+              : " (supported: content, pcre, nocase, fast_pattern, pkt_data, the HTTP request buffers, bsize, absent, "
+                "flow, sid, msg, rev, classtype, gid, priority, metadata, reference, target)";
       return fail(kb, kb + uint32_t(key.size()), "keyword '" + shown(key) + "' is not supported" + why), false;
     }
   }
   if (!haveSid) return fail(ruleBegin, end_, "the rule has no sid"), false;
-  if (contents.empty()) return fail(ruleBegin, end_, "the rule has no content (the dpi element matches payloads)"), false;
-  bool positive = false;
-  for (const auto &c : contents) positive = positive || !c.negated;
-  if (!positive) return fail(ruleBegin, end_, "the rule needs a content that is not negated"), false;
+  if (contents.empty() && r->checks.empty())
+    return fail(ruleBegin, end_, "the rule has no content, pcre or absent (the dpi element matches payloads)"), false;
+  for (const auto &[buf, where] : absentOnly)
+    for (const auto &c : contents)
+      if (c.buffer == buf)
+        return fail(where.first, where.second,
+                    std::string("absent: the rule also matches contents in ") + ir::PatternRule::bufferName(buf) +
+                        " (write 'absent: or_else;' for \"not there, or its contents hold\")"),
+               false;
   auto [it, inserted] = sids_.emplace(r->sid, SourceRange{loc(sidB), loc(sidE)});
   if (!inserted) {
     Diagnostic *d = fail(sidB, sidE, "duplicate sid " + std::to_string(r->sid));
     diags_.note(d, it->second, "sid " + std::to_string(r->sid) + " first defined here");
     return false;
   }
-  auto regex = [](const std::string &bytes) {
-    static const char *hex = "0123456789abcdef";
-    std::string s;
-    for (unsigned char c : bytes) s += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    return s;
-  };
   for (const auto &c : contents) {
     ir::Pattern p;
     p.id = uint32_t(out.size());
-    p.regex = regex(c.bytes);
-    p.flags = c.nocase ? "i" : "";
+    p.regex = c.regex;
+    p.flags = c.flags;
     p.line = line_;
+    p.buffer = c.buffer;
     r->contents.push_back({p.id, c.negated});
     out.push_back(std::move(p));
   }

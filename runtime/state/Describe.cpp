@@ -74,7 +74,11 @@ json describeElement(const Element &e) {
     json rules = json::array();
     if (d->patterns) {
       for (const auto &p : d->patterns->patterns)
-        pats.push_back({{"id", p.id}, {"regex", p.regex}, {"flags", p.flags}, {"line", p.line}});
+      {
+        json pj = {{"id", p.id}, {"regex", p.regex}, {"flags", p.flags}, {"line", p.line}};
+        if (p.buffer) pj["buffer"] = PatternRule::bufferName(PatternRule::Buffer(p.buffer));
+        pats.push_back(std::move(pj));
+      }
       // Suricata rules (compiler/import/Suricata.cpp): conditions and contents by pattern index.
       for (const auto &r : d->patterns->patternRules) {
         json contents = json::array();
@@ -89,6 +93,14 @@ json describeElement(const Element &e) {
                          {"dst", {{"negated", r.dst.negated}, {"nets", dst}}},
                          {"sport", {{"negated", r.sport.negated}, {"ranges", sport}}},
                          {"dport", {{"negated", r.dport.negated}, {"ranges", dport}}}, {"contents", contents}});
+        if (r.http) rules.back()["http"] = true;
+        if (!r.checks.empty()) {
+          json checks = json::array();
+          for (const auto &k : r.checks)
+            checks.push_back({{"buffer", PatternRule::bufferName(k.buffer)}, {"absent", int(k.absent)},
+                              {"bsize", {k.bsizeLo, k.bsizeHi}}});
+          rules.back()["checks"] = checks;
+        }
       }
     }
     json j = {{"kind", "dpi"}, {"set", d->patternSet}, {"patterns", pats}};
@@ -171,6 +183,15 @@ DescribedElement elementFromJson(const json &j, std::string &err) {
         err = "\"patterns\": " + err;
         return out;
       }
+      if (pj.contains("buffer")) {
+        std::string name;
+        PatternRule::Buffer b{};
+        if (!get(pj, "buffer", name, err) || !PatternRule::bufferOf(name, b)) {
+          err = "\"patterns\": " + (err.empty() ? "unknown buffer '" + name + "'" : err);
+          return out;
+        }
+        p.buffer = b;
+      }
       imp->patterns.push_back(std::move(p));
     }
     if (auto rj = j.find("rules"); rj != j.end()) {
@@ -207,6 +228,22 @@ DescribedElement elementFromJson(const json &j, std::string &err) {
             }
             r.contents.push_back(k);
           }
+          r.http = x.value("http", false);
+          if (auto cj = x.find("checks"); cj != x.end())
+            for (const auto &c : *cj) {
+              PatternRule::BufferCheck k;
+              std::string name = c.at("buffer").get<std::string>();
+              int absent = c.at("absent").get<int>();
+              if (!PatternRule::bufferOf(name, k.buffer) || absent < 0 || absent > PatternRule::BufferCheck::OrElse) {
+                err = "\"rules\": rule " + std::to_string(r.sid) + ": a check names buffer '" + name + "', absent " +
+                      std::to_string(absent);
+                return out;
+              }
+              k.absent = PatternRule::BufferCheck::Absent(absent);
+              k.bsizeLo = c.at("bsize").at(0).get<uint32_t>();
+              k.bsizeHi = c.at("bsize").at(1).get<uint32_t>();
+              r.checks.push_back(k);
+            }
           imp->patternRules.push_back(std::move(r));
         }
       } catch (const json::exception &e) {

@@ -4,9 +4,12 @@
 /// to seconds, so the compiled database of each imported set is shared by every Dpi state of
 /// the process that uses the same set; each state has its own scratch space.
 //===----------------------------------------------------------------------------------------===//
+#include "runtime/state/Http.h"
 #include "runtime/state/StateImpl.h"
 
 #include <hs/hs.h>
+
+#include <algorithm>
 
 #include <mutex>
 
@@ -14,9 +17,13 @@ namespace metron::state {
 
 namespace {
 
+/// One Hyperscan database per buffer (ir::PatternRule::Buffer) that patterns are matched in;
+/// nullptr for a buffer without patterns (it never matches).
 struct Database {
-  hs_database_t *db = nullptr; ///< nullptr for an empty pattern set (it never matches)
-  ~Database() { hs_free_database(db); }
+  std::array<hs_database_t *, ir::PatternRule::kNumBuffers> db{};
+  ~Database() {
+    for (hs_database_t *d : db) hs_free_database(d);
+  }
 };
 
 /// The hsbench flag letters (see man/metron-lang.7, Pattern sets) as Hyperscan compile flags.
@@ -54,26 +61,32 @@ std::string signature(const ir::Import &imp) {
     s += '\0';
     s += p.flags;
     s += '\0';
+    s += char('0' + p.buffer);
   }
   return s;
 }
 
 std::shared_ptr<const Database> compile(const ir::Import &imp, const std::string &dpiName, std::string &err) {
   auto out = std::make_shared<Database>();
-  if (imp.patterns.empty()) return out;
-  std::vector<const char *> exprs;
-  std::vector<unsigned> flags, ids;
-  for (const auto &p : imp.patterns) {
-    exprs.push_back(p.regex.c_str());
-    flags.push_back(hsFlags(p.flags));
-    ids.push_back(p.id);
-  }
-  hs_compile_error_t *cerr = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), unsigned(exprs.size()), HS_MODE_BLOCK, nullptr, &out->db,
-                       &cerr) != HS_SUCCESS) {
+  for (unsigned b = 0; b < ir::PatternRule::kNumBuffers; ++b) {
+    std::vector<const char *> exprs;
+    std::vector<unsigned> flags, ids;
+    std::vector<const ir::Pattern *> of;
+    for (const auto &p : imp.patterns) {
+      if (p.buffer != b) continue;
+      exprs.push_back(p.regex.c_str());
+      flags.push_back(hsFlags(p.flags));
+      ids.push_back(p.id);
+      of.push_back(&p);
+    }
+    if (exprs.empty()) continue;
+    hs_compile_error_t *cerr = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), unsigned(exprs.size()), HS_MODE_BLOCK, nullptr,
+                         &out->db[b], &cerr) == HS_SUCCESS)
+      continue;
     std::string reason = cerr && cerr->message ? cerr->message : "unknown error";
-    if (cerr && cerr->expression >= 0 && size_t(cerr->expression) < imp.patterns.size()) {
-      const ir::Pattern &p = imp.patterns[size_t(cerr->expression)];
+    if (cerr && cerr->expression >= 0 && size_t(cerr->expression) < of.size()) {
+      const ir::Pattern &p = *of[size_t(cerr->expression)];
       err = "dpi " + dpiName + ": Hyperscan rejects pattern " + std::to_string(p.id) + " ('" + imp.path + "' line " +
             std::to_string(p.line) + "): " + reason;
     } else {
@@ -125,12 +138,32 @@ class DpiState final : public ElementState {
 public:
   DpiState(std::shared_ptr<const Database> db, hs_scratch_t *scratch, const ir::Import &imp)
       : db_(std::move(db)), scratch_(scratch), rules_(imp.patternRules), flows_(kDpiFlowTimeoutNs) {
-    hit_.assign(imp.patterns.size(), 0);
     rulesOf_.resize(imp.patterns.size());
+    plans_.resize(rules_.size());
     for (uint32_t r = 0; r < rules_.size(); ++r) {
-      trackFlows_ = trackFlows_ || rules_[r].flow;
-      for (const auto &c : rules_[r].contents)
-        if (!c.negated && c.pattern < rulesOf_.size()) rulesOf_[c.pattern].push_back(r);
+      const ir::PatternRule &rule = rules_[r];
+      trackFlows_ = trackFlows_ || rule.flow;
+      http_ = http_ || rule.http;
+      auto section = [&](ir::PatternRule::Buffer b) -> Section & {
+        for (auto &sec : plans_[r])
+          if (sec.buffer == b) return sec;
+        plans_[r].push_back(Section{b, {}, {}});
+        used_[b] = true;
+        return plans_[r].back();
+      };
+      for (const auto &c : rule.contents) {
+        if (c.pattern >= imp.patterns.size()) continue;
+        section(ir::PatternRule::Buffer(imp.patterns[c.pattern].buffer)).contents.push_back(c);
+        if (!c.negated) rulesOf_[c.pattern].push_back(r);
+      }
+      for (const auto &k : rule.checks) section(k.buffer).check = k;
+      // A rule holds only when one of its positive contents matched, unless every such content
+      // is in a buffer that may be absent instead (`absent: or_else`).
+      bool needsHit = false;
+      for (const Section &sec : plans_[r])
+        for (const auto &c : sec.contents)
+          needsHit = needsHit || (!c.negated && sec.check.absent == ir::PatternRule::BufferCheck::Present);
+      if (!needsHit) always_.push_back(r);
     }
     seen_.assign(rules_.size(), 0);
   }
@@ -140,37 +173,33 @@ public:
     ++in_;
     Ctx ctx{this, &p, Tuple::of(p)};
     if (trackFlows_ && p.layout().ipv4) ctx.flow = track(p, ctx.t, ctx.toServer);
-    size_t len = p.payloadLen();
-    if (!db_->db || len == 0) return {};
-    auto onMatch = [](unsigned id, unsigned long long, unsigned long long, unsigned, void *arg) -> int {
-      Ctx &c = *static_cast<Ctx *>(arg);
-      if (!c.self->rules_.empty()) {
-        // A rule's content: which ones matched anywhere in the payload decides, after the scan.
-        if (id < c.self->hit_.size() && !c.self->hit_[id]) {
-          c.self->hit_[id] = 1;
-          c.self->hits_.push_back(id);
-        }
-        return 0;
-      }
-      c.matched = true;
-      return 1; // stop: one match decides
-    };
-    hits_.clear();
-    hs_scan(db_->db, reinterpret_cast<const char *>(p.payload()), unsigned(len), 0, scratch_, onMatch, &ctx);
-    if (!rules_.empty()) {
-      // Every rule with a matched positive content is a candidate (once per packet).
-      ++epoch_;
-      for (uint32_t pat : hits_)
-        for (uint32_t r : rulesOf_[pat])
-          if (seen_[r] != epoch_) {
-            seen_[r] = epoch_;
-            if (holds(rules_[r], ctx)) {
-              ++ctx.alerts;
-              ctx.matched = true;
-            }
-          }
-      for (uint32_t pat : hits_) hit_[pat] = 0;
+    if (rules_.empty()) { // hsbench patterns: any match in the payload decides
+      size_t len = p.payloadLen();
+      hs_database_t *db = db_->db[ir::PatternRule::Payload];
+      if (!db || len == 0) return {};
+      auto onMatch = [](unsigned, unsigned long long, unsigned long long, unsigned, void *arg) -> int {
+        static_cast<Ctx *>(arg)->matched = true;
+        return 1; // stop: one match decides
+      };
+      hs_scan(db, reinterpret_cast<const char *>(p.payload()), unsigned(len), 0, scratch_, onMatch, &ctx);
+      if (ctx.matched) ++matched_;
+      return {.matched = ctx.matched};
     }
+    scan(p, ctx);
+    // Every rule with a matched positive content is a candidate, and every rule that may hold
+    // without one (once per packet).
+    ++epoch_;
+    auto consider = [&](uint32_t r) {
+      if (seen_[r] == epoch_) return;
+      seen_[r] = epoch_;
+      if (holds(r, ctx)) {
+        ++ctx.alerts;
+        ctx.matched = true;
+      }
+    };
+    for (const Hit &h : hits_)
+      for (uint32_t r : rulesOf_[h.pattern]) consider(r);
+    for (uint32_t r : always_) consider(r);
     if (ctx.matched) ++matched_;
     alerts_ += ctx.alerts;
     return {.matched = ctx.matched};
@@ -179,11 +208,22 @@ public:
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     std::vector<std::pair<std::string, uint64_t>> c = {{"in", in_}, {"matched", matched_}};
     if (!rules_.empty()) c.push_back({"alerts", alerts_});
+    if (http_) c.push_back({"http_requests", httpRequests_});
     if (trackFlows_) c.push_back({"flows", flows_.size()});
     return c;
   }
 
 private:
+  /// What a rule asks of one buffer.
+  struct Section {
+    ir::PatternRule::Buffer buffer;
+    ir::PatternRule::BufferCheck check{};
+    std::vector<ir::PatternRule::Content> contents;
+  };
+  /// A pattern matched in an instance of a buffer (instances are numbered over the packet).
+  struct Hit {
+    uint32_t instance, pattern;
+  };
   struct Ctx {
     DpiState *self;
     pkt::Packet *p;
@@ -191,8 +231,66 @@ private:
     const FlowInfo *flow = nullptr;
     bool toServer = true;
     bool matched = false;
+    bool http = false; ///< the payload starts an HTTP request (httpBuffers_ holds it)
     uint64_t alerts = 0;
+    uint32_t instance = 0; ///< the instance being scanned
   };
+
+  /// The instances of every buffer a rule names, each scanned with its buffer's database: the
+  /// payload (when not empty) and the HTTP request's buffers. Fills first_/count_ and hits_.
+  void scan(const pkt::Packet &p, Ctx &ctx) {
+    hits_.clear();
+    const size_t len = p.payloadLen();
+    const std::string_view payload(reinterpret_cast<const char *>(p.payload()), len);
+    ctx.http = http_ && len > 0 && p.layout().tcp && httpBuffers_.parse(payload);
+    httpRequests_ += ctx.http;
+    uint32_t next = 0;
+    auto onMatch = [](unsigned id, unsigned long long, unsigned long long, unsigned, void *arg) -> int {
+      Ctx &c = *static_cast<Ctx *>(arg);
+      DpiState &s = *c.self;
+      // SINGLEMATCH reports a pattern once per scan, i.e. once per instance.
+      if (id < s.rulesOf_.size()) s.hits_.push_back({c.instance, id});
+      return 0;
+    };
+    for (unsigned b = 0; b < ir::PatternRule::kNumBuffers; ++b) {
+      first_[b] = next;
+      count_[b] = 0;
+      if (!used_[b]) continue;
+      auto scanOne = [&](std::string_view data) {
+        ctx.instance = next++;
+        ++count_[b];
+        if (ctx.instance >= sizes_.size()) sizes_.resize(ctx.instance + 1);
+        sizes_[ctx.instance] = uint32_t(std::min<size_t>(data.size(), UINT32_MAX));
+        if (db_->db[b]) hs_scan(db_->db[b], data.data(), unsigned(data.size()), 0, scratch_, onMatch, &ctx);
+      };
+      if (b == ir::PatternRule::Payload) {
+        if (len > 0) scanOne(payload);
+      } else if (ctx.http) {
+        for (const std::string &inst : httpBuffers_.instances(ir::PatternRule::Buffer(b))) scanOne(inst);
+      }
+    }
+  }
+
+  bool matchedIn(uint32_t instance, uint32_t pattern) const {
+    for (const Hit &h : hits_)
+      if (h.instance == instance && h.pattern == pattern) return true;
+    return false;
+  }
+
+  /// Whether a rule's section holds: some instance of its buffer has the size and the contents,
+  /// or (with `absent`) the buffer is not there.
+  bool sectionHolds(const Section &sec) const {
+    const uint32_t n = count_[sec.buffer];
+    if (n == 0) return sec.check.absent != ir::PatternRule::BufferCheck::Present;
+    if (sec.check.absent == ir::PatternRule::BufferCheck::Only) return false;
+    for (uint32_t i = first_[sec.buffer]; i < first_[sec.buffer] + n; ++i) {
+      if (sizes_[i] < sec.check.bsizeLo || sizes_[i] > sec.check.bsizeHi) continue;
+      bool all = true;
+      for (const auto &c : sec.contents) all = all && matchedIn(i, c.pattern) != c.negated;
+      if (all) return true;
+    }
+    return false;
+  }
 
   /// Updates the packet's flow (State.h, Dpi) and returns it.
   const FlowInfo *track(const pkt::Packet &p, const Tuple &t, bool &toServer) {
@@ -226,11 +324,11 @@ private:
     return &f;
   }
 
-  bool holds(const ir::PatternRule &r, const Ctx &c) const {
-    for (const auto &k : r.contents)
-      if (bool(hit_[k.pattern]) == k.negated) return false;
+  bool holds(uint32_t ri, const Ctx &c) const {
+    const ir::PatternRule &r = rules_[ri];
     const pkt::Packet &p = *c.p;
     if (!p.layout().ipv4) return false;
+    if (r.http && !c.http) return false;
     if (r.proto && r.proto != c.t.proto) return false;
     const bool ports = r.proto == 6 || r.proto == 17;
     if (ports && !(r.proto == 6 ? p.layout().tcp : p.layout().udp)) return false;
@@ -247,21 +345,29 @@ private:
       if ((r.flow & ir::PatternRule::ToServer) && !c.toServer) return false;
       if ((r.flow & ir::PatternRule::ToClient) && c.toServer) return false;
     }
+    for (const Section &sec : plans_[ri])
+      if (!sectionHolds(sec)) return false;
     return true;
   }
 
   std::shared_ptr<const Database> db_;
   hs_scratch_t *scratch_;
   std::vector<ir::PatternRule> rules_;          ///< Suricata rules (none for hsbench patterns)
+  std::vector<std::vector<Section>> plans_;     ///< per rule: its conditions on each buffer it names
   std::vector<std::vector<uint32_t>> rulesOf_;  ///< per pattern: the rules it is a positive content of
-  std::vector<uint8_t> hit_;                    ///< per pattern: matched in this packet's payload
-  std::vector<uint32_t> hits_;                  ///< the patterns that did
+  std::vector<uint32_t> always_;                ///< the rules that may hold without a match: considered for every packet
+  std::array<bool, ir::PatternRule::kNumBuffers> used_{}; ///< the buffers some rule names
+  std::vector<Hit> hits_;                       ///< the patterns matched in this packet's instances
+  std::array<uint32_t, ir::PatternRule::kNumBuffers> first_{}, count_{}; ///< per buffer: its instances
+  std::vector<uint32_t> sizes_;                 ///< per instance: its size
+  HttpBuffers httpBuffers_;
+  bool http_ = false;                           ///< some rule is an `http` rule
   std::vector<uint64_t> seen_;                  ///< per rule: the last packet (epoch_) it was evaluated for
   uint64_t epoch_ = 0;
   bool trackFlows_ = false;
   Clock clock_;
   IdleTable<FlowKey, FlowInfo, FlowKeyHash> flows_;
-  uint64_t in_ = 0, matched_ = 0, alerts_ = 0;
+  uint64_t in_ = 0, matched_ = 0, alerts_ = 0, httpRequests_ = 0;
 };
 
 } // namespace
@@ -269,11 +375,13 @@ private:
 std::unique_ptr<ElementState> makeDpi(const ir::Dpi &e, std::string &err) {
   auto db = cachedDatabase(*e.patterns, e.patternSet, err);
   if (!db) return nullptr;
-  hs_scratch_t *scratch = nullptr;
-  if (db->db && hs_alloc_scratch(db->db, &scratch) != HS_SUCCESS) {
-    err = "dpi " + e.patternSet + ": Hyperscan cannot allocate its scratch space";
-    return nullptr;
-  }
+  hs_scratch_t *scratch = nullptr; // one scratch space large enough for every buffer's database
+  for (hs_database_t *d : db->db)
+    if (d && hs_alloc_scratch(d, &scratch) != HS_SUCCESS) {
+      hs_free_scratch(scratch);
+      err = "dpi " + e.patternSet + ": Hyperscan cannot allocate its scratch space";
+      return nullptr;
+    }
   return std::make_unique<DpiState>(std::move(db), scratch, *e.patterns);
 }
 

@@ -118,6 +118,36 @@ for name, (route, item, body) in seeds.items():
     open(sys.argv[1] + "/" + name, "wb").write(bytes([route, item]) + (json.dumps(body).encode() if body else b""))
 PY
 
+# HTTP seeds (fuzz_http.cpp): the TCP payloads of the suricata-verify captures, and a few
+# requests written here.
+mkdir -p "$corpus/http"
+/usr/bin/python3 - "$corpus/http" "$data"/dpi/suricata_verify/*/*.pcap <<'PY'
+import struct, sys
+n = 0
+for path in sys.argv[2:]:
+    b = open(path, "rb").read()
+    little = b[:4] == b"\xd4\xc3\xb2\xa1"
+    e = "<" if little else ">"
+    off = 24
+    while off + 16 <= len(b):
+        incl = struct.unpack(e + "I", b[off + 8:off + 12])[0]
+        f = b[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(f) < 34 or f[12:14] != b"\x08\x00" or f[23] != 6:
+            continue
+        ihl = (f[14] & 15) * 4
+        t = 14 + ihl
+        if len(f) < t + 20:
+            continue
+        payload = f[t + (f[t + 12] >> 4) * 4:]
+        if payload:
+            open("%s/cap%d" % (sys.argv[1], n), "wb").write(payload)
+            n += 1
+for i, r in enumerate([b"GET http://h:8/x/../y%2f?a HTTP/1.0\nHost: A:1\n folded\nX\n\n",
+                       b"POST / HTTP/1.1\r\nCookie: a\r\nCookie: b\r\n\r\nbody"]):
+    open("%s/req%d" % (sys.argv[1], i), "wb").write(r)
+PY
+
 cd "$corpus"   # relative imports found by the fuzzer resolve inside the scratch dir
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
 "$build/fuzz_parser" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
@@ -137,4 +167,6 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=pri
   -artifact_prefix="$build/crash-fuzz_acl-" -print_final_stats=1 "$corpus/acl" 2>&1 | tail -15
 "$build/fuzz_agent" -runs="$runs" -seed=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$build/crash-fuzz_agent-" -dict="$corpus/rteflow.dict" -print_final_stats=1 "$corpus/agent" 2>&1 | tail -15
-echo "fuzz: 8 passed, 0 failed"
+"$build/fuzz_http" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$build/crash-fuzz_http-" -print_final_stats=1 "$corpus/http" 2>&1 | tail -15
+echo "fuzz: 9 passed, 0 failed"

@@ -854,17 +854,43 @@ TEST(Suricata, SuricataVerifyCases) {
     EXPECT_EQ(rules[1].flow, ir::PatternRule::NotEstablished);
     EXPECT_EQ(rules[1].contents[0].pattern, 1u);
   }
-  // Application-layer rules are refused, each at its protocol.
+  // The HTTP cases: http rules, their buffers, the default variables.
+  {
+    Env env;
+    FileID f = env.load("dpi/suricata_verify/http-chunked/test.rules");
+    std::vector<ir::Pattern> patterns;
+    std::vector<ir::PatternRule> rules;
+    std::string format;
+    ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << brief(env.diags)[0];
+    ASSERT_EQ(rules.size(), 24u);
+    EXPECT_TRUE(rules[0].http);
+    EXPECT_EQ(patterns[rules[0].contents[0].pattern].buffer, ir::PatternRule::Payload);
+    EXPECT_EQ(rules[6].sid, 21u);
+    EXPECT_EQ(patterns[rules[6].contents[0].pattern].buffer, ir::PatternRule::HttpHeader);
+    EXPECT_EQ(patterns[rules[18].contents[0].pattern].buffer, ir::PatternRule::HttpRequestHeader);
+  }
   Env env;
-  FileID f = env.load("dpi/suricata_verify/http-chunked/test.rules");
+  FileID f = env.load("dpi/suricata_verify/detect-absent-negated-content/test.rules");
   std::vector<ir::Pattern> patterns;
   std::vector<ir::PatternRule> rules;
   std::string format;
-  EXPECT_FALSE(readPatterns(env.sm, f, env.diags, patterns, format, &rules));
-  auto d = brief(env.diags);
-  ASSERT_FALSE(d.empty());
-  EXPECT_EQ(d[0], "1:7: protocol 'http' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) "
-                  "and has no application-layer parser");
+  ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << brief(env.diags)[0];
+  ASSERT_EQ(rules.size(), 11u);
+  const ir::PatternRule &r7 = rules[3]; // sid 7: http.uri; bsize:1; content:"/"; http.referer; absent: or_else; pcre:!"/example/"
+  EXPECT_EQ(r7.sid, 7u);
+  EXPECT_TRUE(r7.src.contains(0xc0a80001));  // $HOME_NET
+  EXPECT_FALSE(r7.dst.contains(0xc0a80001)); // $EXTERNAL_NET
+  EXPECT_TRUE(r7.dst.contains(0x0c1079ab));
+  ASSERT_EQ(r7.checks.size(), 2u);
+  EXPECT_EQ(r7.checks[0].buffer, ir::PatternRule::HttpUri);
+  EXPECT_EQ(r7.checks[0].bsizeLo, 1u);
+  EXPECT_EQ(r7.checks[0].bsizeHi, 1u);
+  EXPECT_EQ(r7.checks[1].buffer, ir::PatternRule::HttpReferer);
+  EXPECT_EQ(r7.checks[1].absent, ir::PatternRule::BufferCheck::OrElse);
+  ASSERT_EQ(r7.contents.size(), 2u);
+  EXPECT_TRUE(r7.contents[1].negated);
+  EXPECT_EQ(patterns[r7.contents[1].pattern].regex, "example");
+  EXPECT_EQ(patterns[r7.contents[1].pattern].buffer, ir::PatternRule::HttpReferer);
 }
 
 TEST(Suricata, HeadersAndContents) {
@@ -918,10 +944,13 @@ TEST(Suricata, Malformed) {
       {"alert ip any any -> any any (content:\"x\"; sid:1;)\ndrop ip any any -> any any (content:\"x\"; sid:2;)\n",
        "2:1: only alert rules are supported, not 'drop' (the dpi element's action says what a match does)"},
       {"alert dns any any -> any any (content:\"x\"; sid:1;)\n",
-       "1:7: protocol 'dns' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) and has no "
-       "application-layer parser"},
-      {"alert ip $HOME_NET any -> any any (content:\"x\"; sid:1;)\n",
-       "1:10: rule variable '$HOME_NET': variables are not supported (write the addresses, or any)"},
+       "1:7: protocol 'dns' is not supported: the dpi element matches IPv4 payloads (ip, tcp, udp, icmp) and HTTP "
+       "requests (http)"},
+      {"alert ip $HOME_NETWORK any -> any any (content:\"x\"; sid:1;)\n",
+       "1:10: rule variable '$HOME_NETWORK' is not one of Suricata's default address-groups (HOME_NET, EXTERNAL_NET, "
+       "...), the only variables known here"},
+      {"alert tcp any [$HTTP_PORTS,8080] -> any any (content:\"x\"; sid:1;)\n",
+       "1:16: rule variable '$HTTP_PORTS' inside a list: not supported (write the ports)"},
       {"alert ip 10.0.0.300 any -> any any (content:\"x\"; sid:1;)\n",
        "1:10: '10.0.0.300' is not an IPv4 address or network (IPv6 is not supported)"},
       {"alert ip any 80 -> any any (content:\"x\"; sid:1;)\n", "1:14: ports other than any need a tcp or udp rule"},
@@ -936,11 +965,32 @@ TEST(Suricata, Malformed) {
       {"alert tcp any any => any any (content:\"x\"; sid:1;)\n",
        "1:19: expected '->' or '<>' between source and destination"},
       {"alert tcp any any -> any any (content:\"x\"; http.uri; sid:1;)\n",
-       "1:44: keyword 'http.uri' is not supported (application-layer buffers need a parser the dpi element does not "
-       "have)"},
+       "1:44: 'http.uri' is a buffer of HTTP requests: the rule's protocol must be http"},
+      {"alert http any any -> any any (http.response_body; content:\"x\"; sid:1;)\n",
+       "1:32: keyword 'http.response_body' is not supported (the HTTP buffers of requests are: http.uri, http.uri.raw, "
+       "http.method, http.protocol, http.request_line, http.header, http.header.raw, http.request_header, "
+       "http.header_names, http.host, http.host.raw, http.user_agent, http.referer, http.cookie, http.content_type, "
+       "http.content_len, http.accept, http.accept_lang, http.accept_enc, http.connection)"},
+      {"alert http any any -> any any (http_uri; content:\"x\"; sid:1;)\n", "1:32: http_uri must follow a content"},
+      {"alert http any any -> any any (content:\"x\"; bsize:3; sid:1;)\n",
+       "1:45: bsize needs a buffer before it (e.g. http.uri;)"},
+      {"alert http any any -> any any (http.uri; bsize:5<>6; sid:1;)\n",
+       "1:48: bsize wants N, <N, >N, <=N, >=N or N<>M (a range with a size strictly between N and M)"},
+      {"alert http any any -> any any (http.uri; absent; content:\"x\"; sid:1;)\n",
+       "1:42: absent: the rule also matches contents in http.uri (write 'absent: or_else;' for \"not there, or its "
+       "contents hold\")"},
+      {"alert http any any -> any any (http.uri; absent: maybe; sid:1;)\n", "1:50: absent takes no value or or_else"},
+      {"alert http any any -> any any (pcre:\"/x/R\"; sid:1;)\n",
+       "1:41: pcre flag 'R' is not supported (i s m, and the buffers U I M H D C V W Z, are; offsets and relative "
+       "matches are not)"},
+      {"alert http any any -> any any (pcre:\"/x/UV\"; sid:1;)\n", "1:42: pcre names two buffers"},
+      {"alert http any any -> any any (pcre:\"x\"; sid:1;)\n",
+       "1:37: pcre wants a quoted /regex/flags, e.g. pcre:\"/^GET /i\""},
+      {"alert tcp any any -> any any (pcre:\"/x/U\"; sid:1;)\n",
+       "1:36: 'http.uri' is a buffer of HTTP requests: the rule's protocol must be http"},
       {"alert tcp any any -> any any (content:\"x\"; depth:4; sid:1;)\n",
-       "1:44: keyword 'depth' is not supported (supported: content, nocase, flow, sid, msg, rev, classtype, gid, "
-       "priority, metadata, reference, target)"},
+       "1:44: keyword 'depth' is not supported (supported: content, pcre, nocase, fast_pattern, pkt_data, the HTTP "
+       "request buffers, bsize, absent, flow, sid, msg, rev, classtype, gid, priority, metadata, reference, target)"},
       {"alert tcp any any -> any any (content:\"x\"; flow:only_stream; sid:1;)\n",
        "1:49: flow option 'only_stream' is not supported (established, not_established, to_server, from_client, "
        "to_client, from_server, stateless are)"},
@@ -950,13 +1000,13 @@ TEST(Suricata, Malformed) {
        "2:44: duplicate sid 1"},
       {"alert tcp any any -> any any (content:\"x\";)\n", "1:1: the rule has no sid"},
       {"alert tcp any any -> any any (msg:\"m\"; sid:3;)\n",
-       "1:1: the rule has no content (the dpi element matches payloads)"},
-      {"alert tcp any any -> any any (content:!\"x\"; sid:3;)\n", "1:1: the rule needs a content that is not negated"},
+       "1:1: the rule has no content, pcre or absent (the dpi element matches payloads)"},
       {"alert tcp any any -> any any (content:\"|4|\"; sid:3;)\n", "1:41: a |hex| run wants pairs of hex digits"},
       {"alert tcp any any -> any any (content:\"\"; sid:3;)\n", "1:39: empty content"},
       {"alert tcp any any -> any any (content:x; sid:3;)\n",
        "1:39: content wants a quoted string, e.g. content:\"uid=0|28|root|29|\""},
-      {"alert tcp any any -> any any (nocase; content:\"x\"; sid:3;)\n", "1:31: nocase before any content"},
+      {"alert tcp any any -> any any (nocase; content:\"x\"; sid:3;)\n",
+       "1:31: nocase must follow a content (a pcre says /i)"},
       {"alert tcp any any -> any any (content:\"x\"; sid:3)\n", "1:44: option 'sid' is not ended by ';'"},
       {"alert tcp any any -> any any (content:\"x\"; sid:4294967296;)\n", "1:48: sid wants a number from 0 to 4294967295"},
       {"alert tcp any any -> any any content:\"x\"; sid:3;)\n", "1:30: expected '(' and the rule's options"},
@@ -973,7 +1023,9 @@ TEST(Suricata, Malformed) {
 
 TEST(Suricata, HostileInput) {
   std::mt19937 rng(7);
-  const std::string alphabet = "alert tcp any -> <> ! [ ] , : ; ( ) \" | \\ content sid flow nocase 0123456789 abc";
+  const std::string alphabet =
+      "alert tcp http any -> <> ! [ ] , : ; ( ) \" | \\ / content pcre sid flow nocase http.uri bsize absent or_else "
+      "$HOME_NET 0123456789 abc";
   for (int round = 0; round < 200; ++round) {
     std::string text = "alert ";
     size_t n = rng() % 300;

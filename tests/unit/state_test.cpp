@@ -385,6 +385,7 @@ pkt::Packet tcpWith(const char *src, uint16_t sport, const char *dst, uint16_t d
                     const std::string &payload, uint64_t ts) {
   pkt::Packet h = tcp(src, sport, dst, dport, flags, ts);
   std::vector<uint8_t> f = h.frame();
+  f.resize(14 + (size_t(f[16]) << 8 | f[17])); // without the padding of a minimum-size frame
   f.insert(f.end(), payload.begin(), payload.end());
   size_t total = f.size() - 14;
   f[16] = uint8_t(total >> 8), f[17] = uint8_t(total);
@@ -448,4 +449,74 @@ TEST(StateDpi, SuricataRulesFlowAndConditions) {
   // Flows expire after 600 s idle: the connection starts again, not established.
   EXPECT_TRUE(send(tcpWith(c, 1001, srv, 80, 0x18, "GET /late", t + 601ull * 1000000000ull)));
   EXPECT_EQ(counter(*s, "alerts"), 5u);
+}
+
+namespace {
+/// The alerts of a Suricata rule set over \p packets (each a fresh copy).
+uint64_t alertsOver(const std::string &rules, const std::vector<pkt::Packet> &packets) {
+  ir::Import imp = suricataSet(rules);
+  ir::Dpi e({});
+  e.patternSet = "ids";
+  e.patterns = &imp;
+  auto s = make(e);
+  for (pkt::Packet p : packets) s->process(p);
+  return counter(*s, "alerts");
+}
+} // namespace
+
+// `alert http` rules: the buffers of the request a packet starts, sticky buffers and the older
+// content modifiers, bsize, absent and absent: or_else, negated contents and pcre, as the
+// suricata-verify case detect-absent-negated-content states them (each rule alone, so that a
+// wrong rule cannot hide behind a right one).
+TEST(StateDpi, SuricataHttpBuffers) {
+  const char *c = "192.168.244.96", *srv = "12.16.121.171";
+  const std::string request = "GET /a/./b/../c%41?q=1 HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: foo\r\n"
+                              "Cookie: s=1\r\nAccept: text/*\r\n\r\n";
+  std::vector<pkt::Packet> flow = {tcpWith(c, 5000, srv, 80, 0x02, "", 1), tcpWith(srv, 80, c, 5000, 0x12, "", 2),
+                                   tcpWith(c, 5000, srv, 80, 0x10, "", 3),
+                                   tcpWith(c, 5000, srv, 80, 0x18, request, 4)};
+  auto alerts = [&](const std::string &options, const std::string &header = "http $HOME_NET any -> $EXTERNAL_NET any") {
+    return alertsOver("alert " + header + " (" + options + " sid:1;)\n", flow);
+  };
+  EXPECT_EQ(alerts("flow:established,to_server; http.uri; content:\"/a/cA?q=1\"; bsize:9;"), 1u);
+  EXPECT_EQ(alerts("http.uri; bsize:8;"), 0u);
+  EXPECT_EQ(alerts("http.uri.raw; content:\"/a/./b/../c%41\";"), 1u);
+  EXPECT_EQ(alerts("http.method; content:\"GET\"; bsize:3;"), 1u);
+  EXPECT_EQ(alerts("http.protocol; content:\"HTTP/1.1\";"), 1u);
+  EXPECT_EQ(alerts("http.request_line; content:\"GET /a/./b/../c%41?q=1 HTTP/1.1\"; bsize:31;"), 1u);
+  EXPECT_EQ(alerts("http.host; content:\"example.com\"; bsize:11;"), 1u);
+  EXPECT_EQ(alerts("http.host.raw; content:\"Example.COM:8080\";"), 1u);
+  EXPECT_EQ(alerts("http.user_agent; content:\"foo\"; content:!\"bar\";"), 1u);
+  EXPECT_EQ(alerts("http.user_agent; content:\"FOO\";"), 0u);
+  EXPECT_EQ(alerts("http.user_agent; content:\"FOO\"; nocase;"), 1u);
+  EXPECT_EQ(alerts("content:\"foo\"; http_user_agent;"), 1u);
+  EXPECT_EQ(alerts("pcre:\"/^f.o$/V\";"), 1u);
+  EXPECT_EQ(alerts("pcre:!\"/^f.o$/V\"; http.method; content:\"GET\";"), 0u);
+  // Cookie is in the raw header and in http.request_header, not in the normalized http.header.
+  EXPECT_EQ(alerts("http.header; content:\"Cookie\";"), 0u);
+  EXPECT_EQ(alerts("http.header; content:\"User-Agent: foo|0d 0a|\";"), 1u);
+  EXPECT_EQ(alerts("http.header.raw; content:\"Accept: text/*|0d 0a 0d 0a|\";"), 1u);
+  EXPECT_EQ(alerts("http.request_header; content:\"Cookie: s=1\"; bsize:11;"), 1u);
+  // One instance must hold every content of a multi-buffer.
+  EXPECT_EQ(alerts("http.request_header; content:\"Cookie\"; content:\"foo\";"), 0u);
+  EXPECT_EQ(alerts("http.header_names; content:\"|0d 0a|Host|0d 0a|User-Agent|0d 0a|\";"), 1u);
+  EXPECT_EQ(alerts("http.cookie; content:\"s=1\";"), 1u);
+  EXPECT_EQ(alerts("http.accept; content:\"text/*\"; bsize:6;"), 1u);
+  // Absent buffers: without `absent` a negated content does not hold on a missing buffer.
+  EXPECT_EQ(alerts("http.referer; content:!\"example\";"), 0u);
+  EXPECT_EQ(alerts("http.referer; absent;"), 1u);
+  EXPECT_EQ(alerts("http.referer; absent: or_else; content:\"example\";"), 1u);
+  EXPECT_EQ(alerts("http.user_agent; absent;"), 0u);
+  EXPECT_EQ(alerts("http.user_agent; absent: or_else; content:!\"bar\";"), 1u);
+  EXPECT_EQ(alerts("http.user_agent; absent: or_else; content:\"bar\";"), 0u);
+  // Plain contents of an http rule are matched in the payload, on the request's packet only.
+  EXPECT_EQ(alerts("content:\"Host\";"), 1u);
+  // Addresses: the default variables ($HOME_NET holds 192.168/16).
+  EXPECT_EQ(alerts("content:\"Host\";", "http $EXTERNAL_NET any -> $HOME_NET any"), 0u);
+  EXPECT_EQ(alerts("content:\"Host\";", "http any any -> any $HTTP_PORTS"), 1u);
+  // A tcp rule sees every packet; a request cut before its empty line is no request.
+  EXPECT_EQ(alerts("content:\"GET\";", "tcp any any -> any any"), 1u);
+  std::vector<pkt::Packet> cut = {tcpWith(c, 5001, srv, 80, 0x18, "GET / HTTP/1.1\r\nHost: x\r\n", 5)};
+  EXPECT_EQ(alertsOver("alert http any any -> any any (content:\"GET\"; sid:1;)\n", cut), 0u);
+  EXPECT_EQ(alertsOver("alert tcp any any -> any any (content:\"GET\"; sid:1;)\n", cut), 1u);
 }
