@@ -498,7 +498,6 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
     std::string flags; ///< hsbench letters
     bool negated = false, pcre = false;
     Buffer buffer = ir::PatternRule::Payload;
-    uint32_t b = 0, e = 0; ///< its option, for errors
   };
   std::vector<Content> contents;
   Buffer sticky = ir::PatternRule::Payload; // the buffer set by the last sticky-buffer keyword
@@ -549,7 +548,6 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
       if (!content(vb, ve, bytes, c.negated)) return false;
       c.regex = literalRegex(bytes);
       c.buffer = sticky;
-      c.b = kb, c.e = ve;
       contents.push_back(std::move(c));
     } else if (key == "pcre") {
       Content c;
@@ -557,7 +555,6 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
       if (c.buffer == ir::PatternRule::Payload) c.buffer = sticky;
       else if (!needHttp(vb, ve, ir::PatternRule::bufferName(c.buffer))) return false;
       c.pcre = true;
-      c.b = kb, c.e = ve;
       contents.push_back(std::move(c));
     } else if (key == "nocase") {
       if (contents.empty() || contents.back().pcre)

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <strings.h>
 
 namespace metron::state {
 
@@ -26,15 +27,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+/// ASCII only: the process runs in the C locale.
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 int hexValue(char c) {

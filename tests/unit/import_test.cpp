@@ -695,10 +695,8 @@ struct PatternsResult {
   std::vector<std::string> diags;
   std::string text;
 };
-/// Reads \p text as a pattern set, expecting it to be detected as \p format.
-PatternsResult patternsText(const std::string &text, const char *expectedFormat = "hsbench") {
-  Env env;
-  FileID f = env.buffer(text);
+/// Reads file \p f as a pattern set, expecting it to be detected as \p format.
+PatternsResult patternsOf(Env &env, FileID f, const char *expectedFormat) {
   PatternsResult r;
   std::string format;
   r.ok = readPatterns(env.sm, f, env.diags, r.patterns, format, &r.rules);
@@ -707,7 +705,16 @@ PatternsResult patternsText(const std::string &text, const char *expectedFormat 
   for (const auto &d : env.diags.diagnostics()) r.text += env.diags.formatText(d);
   return r;
 }
+PatternsResult patternsText(const std::string &text, const char *expectedFormat = "hsbench") {
+  Env env;
+  return patternsOf(env, env.buffer(text), expectedFormat);
+}
 PatternsResult suricataText(const std::string &text) { return patternsText(text, "suricata"); }
+/// The data file \p rel (Env::load) as Suricata rules.
+PatternsResult suricataFile(const std::string &rel) {
+  Env env;
+  return patternsOf(env, env.load(rel), "suricata");
+}
 
 } // namespace
 
@@ -830,13 +837,10 @@ std::string bytesOf(const std::string &regex) {
 
 TEST(Suricata, SuricataVerifyCases) {
   {
-    Env env;
-    FileID f = env.load("dpi/suricata_verify/alert-testmyids-not-established/test.rules");
-    std::vector<ir::Pattern> patterns;
-    std::vector<ir::PatternRule> rules;
-    std::string format;
-    ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << env.allDiags();
-    EXPECT_EQ(format, "suricata");
+    PatternsResult r = suricataFile("dpi/suricata_verify/alert-testmyids-not-established/test.rules");
+    ASSERT_TRUE(r.ok) << r.text;
+    const auto &patterns = r.patterns;
+    const auto &rules = r.rules;
     ASSERT_EQ(patterns.size(), 2u);
     ASSERT_EQ(rules.size(), 2u);
     EXPECT_EQ(patterns[0].id, 0u);
@@ -856,12 +860,10 @@ TEST(Suricata, SuricataVerifyCases) {
   }
   // The HTTP cases: http rules, their buffers, the default variables.
   {
-    Env env;
-    FileID f = env.load("dpi/suricata_verify/http-chunked/test.rules");
-    std::vector<ir::Pattern> patterns;
-    std::vector<ir::PatternRule> rules;
-    std::string format;
-    ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << brief(env.diags)[0];
+    PatternsResult r = suricataFile("dpi/suricata_verify/http-chunked/test.rules");
+    ASSERT_TRUE(r.ok) << r.text;
+    const auto &patterns = r.patterns;
+    const auto &rules = r.rules;
     ASSERT_EQ(rules.size(), 24u);
     EXPECT_TRUE(rules[0].http);
     EXPECT_EQ(patterns[rules[0].contents[0].pattern].buffer, ir::PatternRule::Payload);
@@ -869,12 +871,10 @@ TEST(Suricata, SuricataVerifyCases) {
     EXPECT_EQ(patterns[rules[6].contents[0].pattern].buffer, ir::PatternRule::HttpHeader);
     EXPECT_EQ(patterns[rules[18].contents[0].pattern].buffer, ir::PatternRule::HttpRequestHeader);
   }
-  Env env;
-  FileID f = env.load("dpi/suricata_verify/detect-absent-negated-content/test.rules");
-  std::vector<ir::Pattern> patterns;
-  std::vector<ir::PatternRule> rules;
-  std::string format;
-  ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules)) << brief(env.diags)[0];
+  PatternsResult r = suricataFile("dpi/suricata_verify/detect-absent-negated-content/test.rules");
+  ASSERT_TRUE(r.ok) << r.text;
+  const auto &patterns = r.patterns;
+  const auto &rules = r.rules;
   ASSERT_EQ(rules.size(), 11u);
   const ir::PatternRule &r7 = rules[3]; // sid 7: http.uri; bsize:1; content:"/"; http.referer; absent: or_else; pcre:!"/example/"
   EXPECT_EQ(r7.sid, 7u);
