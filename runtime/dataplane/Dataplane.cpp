@@ -727,9 +727,14 @@ struct NicLoop {
           q = rssQueue(packet);
         }
         if (q >= R.cores) die("the NIC rules send a packet to queue %u; the chain was compiled for %u cores", q, R.cores);
-        while (rte_ring_enqueue(R.workers[q]->in, m) != 0) { // back-pressure, never a drop
+        // Back-pressure, never a drop. A core's process that died would never drain its ring:
+        // checked about once a millisecond (a waitpid per spin would be a system call each).
+        for (uint64_t nextCheck = 0; rte_ring_enqueue(R.workers[q]->in, m) != 0;) {
           transmit();
-          if (R.shared) checkChildren("while the data plane ran");
+          if (R.shared && rte_rdtsc() >= nextCheck) {
+            checkChildren("while the data plane ran");
+            nextCheck = rte_rdtsc() + rte_get_tsc_hz() / 1000;
+          }
         }
         ++enqueued[q];
       }
