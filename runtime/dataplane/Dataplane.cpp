@@ -1216,9 +1216,9 @@ int main(int argc, char **argv) {
   argc -= used;
   argv += used;
   argv[0] = const_cast<char *>("metron-dataplane");
+  if (rte_eal_process_type() == RTE_PROC_PRIMARY) gRuntimeDirIfEmpty = rte_eal_get_runtime_dir();
   R.opt = parseOptions(argc, argv);
   if (R.opt.secondaryCore >= 0) return secondaryMain();
-  if (rte_eal_process_type() == RTE_PROC_PRIMARY) gRuntimeDirIfEmpty = rte_eal_get_runtime_dir();
   // Hugepage files are left with or without a shared configuration; the runtime directory's
   // files only with one.
   if (rte_eal_has_hugepages()) {

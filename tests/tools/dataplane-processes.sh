@@ -8,6 +8,8 @@
 #     reference (1 core byte-identical; 2 cores after renaming NAPT ports / LB backends per flow);
 #   - a core's process killed while the data plane runs: an error naming it, no output left;
 #   - nothing left behind: hugepage files, /var/run/dpdk/<prefix>, free hugepages as before;
+#   - a core's executable started by hand against the primary of another chain, or of one that
+#     runs threads, is refused with a message that says so;
 #   - the data plane refuses --processes secondary under --no-huge, and metronc run refuses a
 #     compile output without per-core executables.
 # Root only (it reserves hugepages and mounts a hugetlbfs); exits 77 (skipped) otherwise.
@@ -136,22 +138,62 @@ left=$(comm -13 "$tmp/rundirs.before" "$tmp/rundirs.after" | grep '^metronc-run-
 "$metronc" run --compiled "$tmp/plain" "$router" --processes secondary --pcap "$tmp/gen.pcap" --out "$tmp/x.pcap" 2> "$tmp/err"
 [ $? = 1 ] && ok || bad "no per-core executables: metronc run did not exit 1"
 has "no per-core executables" "$tmp/err" "has no per-core executables for --processes secondary: compile with --core-executables"
-"$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --no-huge --no-shconf -m 256 --no-pci --vdev=net_null0 --vdev=net_null1 \
+"$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+  --file-prefix=mtr-nohuge-$$ --vdev=net_null0 --vdev=net_null1 \
   --log-level=1 -- --port port0=net_null0 --port port1=net_null1 --processes secondary > /dev/null 2> "$tmp/err"
 [ $? = 1 ] && ok || bad "--no-huge: the data plane did not exit 1"
 has "--no-huge" "$tmp/err" "--processes secondary: secondary processes map the primary's hugepages, and EAL runs with --no-huge"
 
 # With hugepages but no shared configuration, and a core's option given by hand to a primary.
-"$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --no-shconf --file-prefix=mtr-noshconf-$$ --no-pci \
+"$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --no-shconf --file-prefix=mtr-noshconf-$$ --no-pci --no-telemetry \
   --vdev=net_null0 --vdev=net_null1 --log-level=1 -- --port port0=net_null0 --port port1=net_null1 \
   --processes secondary > /dev/null 2> "$tmp/err"
 [ $? = 1 ] && ok || bad "--no-shconf: the data plane did not exit 1"
 has "--no-shconf" "$tmp/err" "--processes secondary: EAL runs without a shared configuration (--no-shconf or --in-memory), which secondary processes attach to"
-"$tmp/out-router-napt-lb/bin/server1.core0" --lcores=0@0 --no-huge --no-shconf -m 256 --no-pci --log-level=1 -- \
+"$tmp/out-router-napt-lb/bin/server1.core0" --lcores=0@0 --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
+  --file-prefix=mtr-byhand-$$ --log-level=1 -- \
   --secondary-core 0 > /dev/null 2> "$tmp/err"
 [ $? = 1 ] && ok || bad "--secondary-core by hand: the data plane did not exit 1"
 has "--secondary-core by hand" "$tmp/err" "--secondary-core is for the per-core processes the data plane starts itself (--processes secondary)"
+
+# A core's executable started by hand against primaries it does not belong to: one of another
+# chain (router-napt-lb's, 2 cores, on endless net_null ports), and one that runs its cores as
+# threads (no shared memzone). Both sides at the base address the data plane gives secondaries.
+base=--base-virtaddr=0x200000000000
+primary() { # PREFIX PROCESSES: a primary of router-napt-lb in the background, until it runs
+  "$tmp/out-router-napt-lb/bin/server1" --lcores=0@0,1@0,2@0 --file-prefix="$1" --no-pci --no-telemetry "$base" \
+    --vdev=net_null0 --vdev=net_null1 --log-level=1 -- --port port0=net_null0 --port port1=net_null1 \
+    --processes "$2" > /dev/null 2> "$tmp/primary.err" &
+  primary_pid=$!
+  for _ in $(seq 1 1000); do
+    grep -q "processes:" "$tmp/primary.err" 2> /dev/null && break
+    sleep 0.01
+  done
+  # With secondary processes: until its cores' processes are there.
+  [ "$2" = secondary ] && for _ in $(seq 1 1000); do pgrep -f "out-router-napt-lb/bin/server1.core1 " > /dev/null && break; sleep 0.01; done
+}
+attach() { # PREFIX EXECUTABLE: a core 0 process attached to that primary
+  "$2" --proc-type=secondary --file-prefix="$1" --lcores=3@0 --no-pci --no-telemetry "$base" --log-level=1 -- \
+    --secondary-core 0 > /dev/null 2> "$tmp/err"
+}
+stop_primary() {
+  kill -INT "$primary_pid" 2> /dev/null
+  wait "$primary_pid"
+  [ $? = 0 ] && ok || { bad "$1: the primary did not stop cleanly on SIGINT"; cat "$tmp/primary.err"; }
+}
+primary mtr-other-$$ secondary
+attach mtr-other-$$ "$tmp/out-fw5k-napt/bin/server1.core0"
+[ $? = 1 ] && ok || bad "another chain's core: it did not exit 1"
+has "another chain's core" "$tmp/err" "the primary process runs another program (2 cores, "
+stop_primary "another chain's core"
+primary mtr-threads-$$ threads
+attach mtr-threads-$$ "$tmp/out-router-napt-lb/bin/server1.core0"
+[ $? = 1 ] && ok || bad "a primary with threads: the core's process did not exit 1"
+has "a primary with threads" "$tmp/err" "no primary process shares the memzone metron_shared"
+stop_primary "a primary with threads"
 [ -z "$(ls "$mnt")" ] && ok || bad "hugepage files left in $mnt after the refusals: $(ls "$mnt" | head -3)"
+left=$(ls /var/run/dpdk 2> /dev/null | grep -E "^mtr-.*-$$\$")
+[ -z "$left" ] && ok || bad "runtime directories left in /var/run/dpdk after the refusals: $left"
 
 echo "dataplane-processes: $pass passed, $fail failed"
 [ "$fail" = 0 ]
