@@ -259,6 +259,7 @@ struct Import {
   std::vector<Route> routes;   ///< Routes
   std::vector<Pattern> patterns; ///< Patterns (in the "suricata" format: the contents of the rules)
   std::vector<PatternRule> patternRules; ///< Patterns in the "suricata" format
+  std::map<std::string, std::string> ruleVars; ///< Patterns: Suricata variables the import sets (HOME_NET ...)
   bool used = false;
 };
 

@@ -17,7 +17,8 @@ decl        : importDecl
 // import classbench "path" as name;     ClassBench filter set (both published forms)
 // import routes     "path" as name;     routing table (PREFIX NEXTHOP IFACE or Cisco form)
 // import patterns   "path" as name;     DPI patterns (hsbench ID:/regex/flags form, or Suricata rules)
-// import routes "internet2.txt" as i2 every 4;   (options: `every N` keeps entries 1, N+1, 2N+1…)
+// import routes "internet2.txt" as i2 every 4;   (options: `every N` keeps entries 1, N+1, 2N+1…;
+//   Suricata rules take their variables: HOME_NET "[10.0.0.0/8]")
 importDecl  : 'import' kind=ident path=STRING 'as' name=ident option* ';' ;
 
 // ---- network functions ----------------------------------------------------------------------

@@ -38,6 +38,10 @@
 #include "compiler/NFIR.h"
 #include "lang/Diagnostics.h"
 
+#include <map>
+#include <set>
+#include <string>
+
 namespace metron {
 
 /// Parses ClassBench rules. Matches use FieldId::IpSrc, IpDst, TpSrc, TpDst, IpProto, and from
@@ -57,14 +61,21 @@ bool readRoutes(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
 /// starts with a Suricata action (alert, drop, pass, reject...) and a blank.
 bool isSuricataRules(const std::string &text);
 
+/// Values of Suricata rule variables by name ("HOME_NET" -> "[10.0.0.0/8]"), over the defaults.
+using RuleVariables = std::map<std::string, std::string>;
+
 /// Parses Suricata rules: their contents into \p out, the rules into \p rules
-/// (compiler/import/Suricata.cpp).
+/// (compiler/import/Suricata.cpp); \p vars: variable values that replace Suricata's defaults
+/// (the names a rule used go to \p usedVars).
 bool readSuricataRules(const SourceManager &sm, FileID file, DiagnosticEngine &diags, std::vector<ir::Pattern> &out,
-                       std::vector<ir::PatternRule> &rules);
+                       std::vector<ir::PatternRule> &rules, const RuleVariables *vars = nullptr,
+                       std::set<std::string> *usedVars = nullptr);
 
 /// Parses DPI patterns: hsbench lines, or Suricata rules (isSuricataRules), whose rules go to
-/// \p rules (a Suricata file without \p rules is an error).
+/// \p rules (a Suricata file without \p rules is an error) with the variables \p vars (those a
+/// rule used: \p usedVars).
 bool readPatterns(const SourceManager &sm, FileID file, DiagnosticEngine &diags,
-                  std::vector<ir::Pattern> &out, std::string &format, std::vector<ir::PatternRule> *rules = nullptr);
+                  std::vector<ir::Pattern> &out, std::string &format, std::vector<ir::PatternRule> *rules = nullptr,
+                  const RuleVariables *vars = nullptr, std::set<std::string> *usedVars = nullptr);
 
 } // namespace metron

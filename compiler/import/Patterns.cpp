@@ -144,11 +144,12 @@ bool PatternsReader::parseLine(uint32_t begin, uint32_t end, std::vector<ir::Pat
 } // namespace
 
 bool readPatterns(const SourceManager &sm, FileID file, DiagnosticEngine &diags, std::vector<ir::Pattern> &out,
-                  std::string &format, std::vector<ir::PatternRule> *rules) {
+                  std::string &format, std::vector<ir::PatternRule> *rules, const RuleVariables *vars,
+                  std::set<std::string> *usedVars) {
   if (isSuricataRules(sm.file(file).text)) {
     format = "suricata";
     std::vector<ir::PatternRule> ignored;
-    return readSuricataRules(sm, file, diags, out, rules ? *rules : ignored) && rules;
+    return readSuricataRules(sm, file, diags, out, rules ? *rules : ignored, vars, usedVars) && rules;
   }
   format = "hsbench";
   PatternsReader reader(sm, file, diags);

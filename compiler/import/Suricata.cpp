@@ -43,6 +43,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <set>
+#include <span>
+#include <type_traits>
 #include <unordered_map>
 
 namespace metron {
@@ -54,8 +57,9 @@ using import::shown;
 
 class SuricataReader {
 public:
-  SuricataReader(const SourceManager &sm, FileID file, DiagnosticEngine &diags)
-      : file_(file), diags_(diags), text_(sm.file(file).text) {}
+  SuricataReader(const SourceManager &sm, FileID file, DiagnosticEngine &diags, const RuleVariables *vars,
+                 std::set<std::string> *usedVars)
+      : file_(file), diags_(diags), text_(sm.file(file).text), src_(text_), vars_(vars), usedVars_(usedVars) {}
 
   bool run(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules) {
     return import::forEachEntryLine(text_, diags_, [&](uint32_t lineNo, uint32_t lineBegin, uint32_t b, uint32_t e) {
@@ -69,11 +73,17 @@ public:
 
 private:
   SourceLoc loc(uint32_t off) const { return SourceLoc{file_, off, line_, off - lineBegin_ + 1}; }
+  /// An error at [b, e) of the rule; while a variable's value is read, at the variable.
   Diagnostic *fail(uint32_t b, uint32_t e, std::string msg) {
+    if (var_) {
+      b = var_->b, e = var_->e;
+      msg = "in the value of $" + var_->name + " (\"" + std::string(src_) + "\"): " + msg;
+    }
     if (e <= b) e = b + 1;
     return diags_.report(DiagKind::ImportMalformed, {loc(b), loc(e)}, std::move(msg));
   }
-  std::string_view slice(uint32_t b, uint32_t e) const { return std::string_view(text_).substr(b, e - b); }
+  /// [b, e) of the rule, or of the variable's value being read.
+  std::string_view slice(uint32_t b, uint32_t e) const { return src_.substr(b, e - b); }
   void skipBlanks() {
     while (pos_ < end_ && isBlank(text_[pos_])) ++pos_;
   }
@@ -92,7 +102,8 @@ private:
 
   bool rule(std::vector<ir::Pattern> &out, std::vector<ir::PatternRule> &rules);
   int negationOrAny(uint32_t &b, uint32_t e, bool &negated, const char *what);
-  int wholeVariable(uint32_t b, uint32_t e, bool ports, bool &negated, const char *&def);
+  template <typename Set, typename Read> int wholeVariable(uint32_t b, uint32_t e, bool ports, Set &set, Read read);
+  const char *variable(std::string_view name, bool ports) const;
   bool addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set);
   bool ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set);
   bool content(uint32_t b, uint32_t e, std::string &bytes, bool &negated);
@@ -103,6 +114,16 @@ private:
   FileID file_;
   DiagnosticEngine &diags_;
   const std::string &text_;
+  std::string_view src_; ///< text_, or the value of the variable being read
+  const RuleVariables *vars_;
+  std::set<std::string> *usedVars_; ///< the names of vars_ that a rule used
+  /// The variable whose value is being read (its place in the rule), and how deep.
+  struct VarContext {
+    uint32_t b, e;
+    std::string name;
+  };
+  const VarContext *var_ = nullptr;
+  unsigned varDepth_ = 0;
   uint32_t line_ = 0, lineBegin_ = 0, pos_ = 0, end_ = 0;
   std::unordered_map<uint32_t, SourceRange> sids_;
 };
@@ -142,26 +163,23 @@ std::string httpBufferList() {
   return s;
 }
 
-/// The address and port variables, with the values of Suricata's default suricata.yaml
-/// (vars: address-groups, port-groups).
-const char *variable(std::string_view name, bool ports) {
+/// The address and port variables with the values of Suricata's default suricata.yaml (vars:
+/// address-groups, port-groups); nullptr for another name.
+const char *defaultVariable(std::string_view name, bool ports) {
   static const char *home = "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]";
   static const std::pair<const char *, const char *> addrs[] = {
       {"HOME_NET", home},      {"EXTERNAL_NET", "!$HOME_NET"}, {"HTTP_SERVERS", home},  {"SMTP_SERVERS", home},
-      {"SQL_SERVERS", home},   {"DNS_SERVERS", home},          {"TELNET_SERVERS", home}, {"AIM_SERVERS", "!$HOME_NET"},
+      {"SQL_SERVERS", home},   {"DNS_SERVERS", home},          {"TELNET_SERVERS", home}, {"AIM_SERVERS", "$EXTERNAL_NET"},
       {"DC_SERVERS", home},    {"DNP3_SERVER", home},          {"DNP3_CLIENT", home},   {"MODBUS_CLIENT", home},
       {"MODBUS_SERVER", home}, {"ENIP_CLIENT", home},          {"ENIP_SERVER", home}};
   static const std::pair<const char *, const char *> portVars[] = {
       {"HTTP_PORTS", "80"},   {"SHELLCODE_PORTS", "!80"}, {"ORACLE_PORTS", "1521"}, {"SSH_PORTS", "22"},
       {"DNP3_PORTS", "20000"}, {"MODBUS_PORTS", "502"},   {"FILE_DATA_PORTS", "[80,110,143]"},
       {"FTP_PORTS", "21"},    {"GENEVE_PORTS", "6081"},   {"VXLAN_PORTS", "4789"},  {"TEREDO_PORTS", "3544"}};
-  if (ports) {
-    for (const auto &[n, v] : portVars)
-      if (name == n) return v;
-  } else {
-    for (const auto &[n, v] : addrs)
-      if (name == n) return v;
-  }
+  using Table = std::span<const std::pair<const char *, const char *>>;
+  const Table table = ports ? Table(portVars) : Table(addrs);
+  for (const auto &[n, v] : table)
+    if (name == n) return v;
   return nullptr;
 }
 
@@ -210,7 +228,7 @@ bool parseIpv4(std::string_view s, uint32_t &a) {
 /// A leading '!' (sets \p negated, moves \p b past it) and `any`: 1 when the set is `any`, -1
 /// after an error ('!any'), 0 when items follow.
 int SuricataReader::negationOrAny(uint32_t &b, uint32_t e, bool &negated, const char *what) {
-  if (b < e && text_[b] == '!') {
+  if (b < e && src_[b] == '!') {
     negated = true;
     ++b;
   }
@@ -219,53 +237,60 @@ int SuricataReader::negationOrAny(uint32_t &b, uint32_t e, bool &negated, const 
   return 1;
 }
 
-/// A variable's value (variable(): known to be well formed) into \p set; \p negated: a '!' before it.
-void variableAddresses(std::string_view def, bool negated, ir::PatternRule::AddrSet &set) {
-  if (def[0] == '!') negated = !negated, def.remove_prefix(1);
-  if (def[0] == '$') return variableAddresses(variable(def.substr(1), false), negated, set);
-  set.negated = negated;
-  forEachItem(def, 0, [&](std::string_view it, uint32_t, bool) {
-    size_t slash = it.find('/');
-    uint32_t addr = 0, len = uint32_t(std::stoul(std::string(it.substr(slash + 1))));
-    parseIpv4(it.substr(0, slash), addr);
-    uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
-    set.nets.push_back({addr & mask, mask});
-    return true;
-  });
-}
-
-void variablePorts(std::string_view def, bool negated, ir::PatternRule::PortSet &set) {
-  if (def[0] == '!') negated = !negated, def.remove_prefix(1);
-  set.negated = negated;
-  forEachItem(def, 0, [&](std::string_view it, uint32_t, bool) {
-    uint16_t p = uint16_t(std::stoul(std::string(it)));
-    set.ranges.push_back({p, p});
-    return true;
-  });
+/// A variable's value: the import's (`import patterns ... HOME_NET "[10.0.0.0/8]"`), else
+/// Suricata's default; nullptr when it has none.
+const char *SuricataReader::variable(std::string_view name, bool ports) const {
+  if (vars_)
+    if (auto it = vars_->find(std::string(name)); it != vars_->end()) {
+      if (usedVars_) usedVars_->insert(it->first);
+      return it->second.c_str();
+    }
+  return defaultVariable(name, ports);
 }
 
 /// A whole address or port set that is a variable (`$HOME_NET`, `!$HTTP_PORTS`): 1 when it was
-/// one and is known (\p def its value), -1 when it is unknown (reported), 0 when it is not one.
-int SuricataReader::wholeVariable(uint32_t b, uint32_t e, bool ports, bool &negated, const char *&def) {
+/// one and its value was read into \p set by \p read (the reader of such sets, on the value),
+/// -1 after an error (an unknown variable, a malformed value, a cycle), 0 when it is not one.
+template <typename Set, typename Read>
+int SuricataReader::wholeVariable(uint32_t b, uint32_t e, bool ports, Set &set, Read read) {
   std::string_view v = slice(b, e);
-  negated = !v.empty() && v[0] == '!';
+  const bool negated = !v.empty() && v[0] == '!';
   if (negated) v.remove_prefix(1);
   if (v.empty() || v[0] != '$') return 0;
-  def = variable(v.substr(1), ports);
-  if (def) return 1;
-  fail(b, e, std::string("rule variable '") + shown(v) + "' is not one of Suricata's default " +
-                 (ports ? "port-groups (HTTP_PORTS, SSH_PORTS, ...)" : "address-groups (HOME_NET, EXTERNAL_NET, ...)") +
-                 ", the only variables known here");
-  return -1;
+  const std::string name(v.substr(1));
+  const char *def = variable(name, ports);
+  if (!def) {
+    fail(b, e, "rule variable '$" + name + "' is not one of Suricata's default " +
+                   (ports ? "port-groups (HTTP_PORTS, SSH_PORTS, ...)" : "address-groups (HOME_NET, EXTERNAL_NET, ...)") +
+                   " and the import does not set it (import patterns \"FILE\" as NAME " + name + " \"VALUE\";)");
+    return -1;
+  }
+  if (varDepth_ >= 8) return fail(b, e, "rule variables that refer to each other in a cycle"), -1;
+  // Read the value in place of the variable; errors point at the variable.
+  VarContext ctx{var_ ? var_->b : b, var_ ? var_->e : e, name};
+  const VarContext *outerVar = var_;
+  const std::string_view outerSrc = src_;
+  var_ = &ctx;
+  src_ = def;
+  ++varDepth_;
+  const bool ok = (this->*read)(0, uint32_t(src_.size()), set);
+  --varDepth_;
+  src_ = outerSrc;
+  var_ = outerVar;
+  if (!ok) return -1;
+  if (negated) {
+    bool any = false;
+    if constexpr (std::is_same_v<Set, ir::PatternRule::AddrSet>) any = set.nets.empty();
+    else any = set.ranges.empty();
+    if (any && !set.negated)
+      return fail(b, e, "'!$" + name + "' matches nothing ($" + name + " is any)"), -1;
+    set.negated = !set.negated;
+  }
+  return 1;
 }
 
 bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet &set) {
-  bool varNegated = false;
-  const char *def = nullptr;
-  if (int var = wholeVariable(b, e, false, varNegated, def)) {
-    if (var > 0) variableAddresses(def, varNegated, set);
-    return var > 0;
-  }
+  if (int var = wholeVariable(b, e, false, set, &SuricataReader::addresses)) return var > 0;
   if (int any = negationOrAny(b, e, set.negated, "address")) return any > 0;
   std::string_view s = slice(b, e);
   return forEachItem(s, b, [&](std::string_view it, uint32_t at, bool inList) {
@@ -295,12 +320,7 @@ bool SuricataReader::addresses(uint32_t b, uint32_t e, ir::PatternRule::AddrSet 
 }
 
 bool SuricataReader::ports(uint32_t b, uint32_t e, ir::PatternRule::PortSet &set) {
-  bool varNegated = false;
-  const char *def = nullptr;
-  if (int var = wholeVariable(b, e, true, varNegated, def)) {
-    if (var > 0) variablePorts(def, varNegated, set);
-    return var > 0;
-  }
+  if (int var = wholeVariable(b, e, true, set, &SuricataReader::ports)) return var > 0;
   if (int any = negationOrAny(b, e, set.negated, "port")) return any > 0;
   std::string_view s = slice(b, e);
   auto number = [](std::string_view t, uint16_t &v) {
@@ -692,8 +712,9 @@ bool isSuricataRules(const std::string &text) {
 }
 
 bool readSuricataRules(const SourceManager &sm, FileID file, DiagnosticEngine &diags, std::vector<ir::Pattern> &out,
-                       std::vector<ir::PatternRule> &rules) {
-  SuricataReader reader(sm, file, diags);
+                       std::vector<ir::PatternRule> &rules, const RuleVariables *vars,
+                       std::set<std::string> *usedVars) {
+  SuricataReader reader(sm, file, diags, vars, usedVars);
   return reader.run(out, rules);
 }
 

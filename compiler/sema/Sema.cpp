@@ -326,6 +326,14 @@ private:
       uint64_t n;
       if (o.name.text == "every") {
         if (optionNumber(o, 1u << 30, n)) imp->every = uint32_t(n);
+      } else if (imp->kind == Import::Patterns && isRuleVariableName(o.name.text)) {
+        // A Suricata rule variable: HOME_NET "[10.0.0.0/8]".
+        if (!o.value || o.value->kind != ast::Value::String)
+          d_.report(DiagKind::BadValue, o.range,
+                    "rule variable " + o.name.text + " needs its value as a string, e.g. " + o.name.text +
+                        (o.name.text.find("PORT") != std::string::npos ? " \"[80,8080]\"" : " \"[10.0.0.0/8]\""));
+        else if (!imp->ruleVars.emplace(o.name.text, o.value->a).second)
+          d_.report(DiagKind::Redefinition, o.name.range, "rule variable " + o.name.text + " is set twice");
       } else {
         option(o, "import");
       }
@@ -344,12 +352,27 @@ private:
       imp->file = id;
       size_t first = d_.diagnostics().size();
       bool ok = false;
+      std::set<std::string> usedVars; // the rule variables of the options that a rule used
       switch (imp->kind) {
       case Import::ClassBench: ok = readClassBench(sm_, id, d_, imp->rules, imp->format); break;
       case Import::Routes: ok = readRoutes(sm_, id, d_, imp->routes, imp->format); break;
-      case Import::Patterns: ok = readPatterns(sm_, id, d_, imp->patterns, imp->format, &imp->patternRules); break;
+      case Import::Patterns:
+        ok = readPatterns(sm_, id, d_, imp->patterns, imp->format, &imp->patternRules, &imp->ruleVars, &usedVars);
+        break;
       }
       d_.noteSince(first, decl.path.range, "in the file imported here");
+      for (const auto &o : decl.options) {
+        if (!imp->ruleVars.count(o.name.text)) continue;
+        if (imp->format != "suricata") {
+          d_.report(DiagKind::UnknownKind, o.name.range,
+                    "rule variable " + o.name.text + ": '" + imp->path + "' holds " + imp->format +
+                        " patterns, not Suricata rules");
+          ok = false;
+        } else if (ok && !usedVars.count(o.name.text)) {
+          d_.report(DiagKind::UnusedImport, o.name.range,
+                    "rule variable " + o.name.text + " is not used by any rule of '" + imp->path + "'");
+        }
+      }
       if (!ok) failed_.insert(imp->name);
       if (imp->every > 1 && imp->kind == Import::ClassBench) renumberRules(original, imp->rules);
     }
@@ -434,6 +457,14 @@ private:
 
   static void addOutput(NF &nf, const std::string &p) {
     if (!nf.hasOutput(p)) nf.outputs.push_back(p);
+  }
+
+  /// HOME_NET, HTTP_PORTS: capitals, digits and '_', starting with a capital.
+  static bool isRuleVariableName(const std::string &n) {
+    if (n.empty() || n[0] < 'A' || n[0] > 'Z') return false;
+    for (char c : n)
+      if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
   }
 
   void option(const ast::Option &o, const char *stmt) {

@@ -948,7 +948,7 @@ TEST(Suricata, Malformed) {
        "requests (http)"},
       {"alert ip $HOME_NETWORK any -> any any (content:\"x\"; sid:1;)\n",
        "1:10: rule variable '$HOME_NETWORK' is not one of Suricata's default address-groups (HOME_NET, EXTERNAL_NET, "
-       "...), the only variables known here"},
+       "...) and the import does not set it (import patterns \"FILE\" as NAME HOME_NETWORK \"VALUE\";)"},
       {"alert tcp any [$HTTP_PORTS,8080] -> any any (content:\"x\"; sid:1;)\n",
        "1:16: rule variable '$HTTP_PORTS' inside a list: not supported (write the ports)"},
       {"alert ip 10.0.0.300 any -> any any (content:\"x\"; sid:1;)\n",
@@ -1019,6 +1019,34 @@ TEST(Suricata, Malformed) {
     ASSERT_GE(r.diags.size(), 1u) << c.text;
     EXPECT_EQ(r.diags[0], c.expected) << c.text;
   }
+}
+
+// Variables the import sets replace Suricata's defaults, also inside other defaults
+// ($EXTERNAL_NET is !$HOME_NET), and may refer to each other.
+TEST(Suricata, ImportVariables) {
+  Env env;
+  FileID f = env.buffer("alert tcp $HOME_NET any -> $EXTERNAL_NET $WEB (content:\"x\"; sid:1;)\n"
+                        "alert tcp $INSIDE $HIGH -> any any (content:\"y\"; sid:2;)\n");
+  RuleVariables vars = {{"HOME_NET", "[10.1.0.0/16, 10.2.0.0/16]"}, {"WEB", "[80,8000:8080]"},
+                        {"INSIDE", "$HOME_NET"}, {"HIGH", "!:1023"}, {"UNUSED", "[1.2.3.4]"}};
+  std::set<std::string> used;
+  std::vector<ir::Pattern> patterns;
+  std::vector<ir::PatternRule> rules;
+  std::string format;
+  ASSERT_TRUE(readPatterns(env.sm, f, env.diags, patterns, format, &rules, &vars, &used)) << env.allDiags();
+  ASSERT_EQ(rules.size(), 2u);
+  const ir::PatternRule &a = rules[0], &b = rules[1];
+  EXPECT_TRUE(a.src.contains(0x0a020304));
+  EXPECT_FALSE(a.src.contains(0x0a030304));
+  EXPECT_FALSE(a.src.contains(0xc0a80001)); // the default HOME_NET's 192.168/16 is gone
+  EXPECT_TRUE(a.dst.contains(0xc0a80001));  // $EXTERNAL_NET follows the import's HOME_NET
+  EXPECT_FALSE(a.dst.contains(0x0a010001));
+  EXPECT_TRUE(a.dport.contains(8000));
+  EXPECT_FALSE(a.dport.contains(443));
+  EXPECT_TRUE(b.src.contains(0x0a010001));
+  EXPECT_TRUE(b.sport.contains(1024));
+  EXPECT_FALSE(b.sport.contains(1023));
+  EXPECT_EQ(used, (std::set<std::string>{"HIGH", "HOME_NET", "INSIDE", "WEB"}));
 }
 
 TEST(Suricata, HostileInput) {
