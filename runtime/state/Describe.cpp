@@ -1,12 +1,18 @@
 //===- runtime/state/Describe.cpp - Stateful elements as JSON ---------------------------------===//
 #include "runtime/state/Describe.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace metron::state {
 
 using nlohmann::json;
 using namespace ir;
 
 namespace {
+
+/// PatternRule::BufferCheck::Absent in JSON.
+const std::string kAbsentNames[] = {"present", "only", "or_else"};
 
 json fieldList(const std::vector<FieldId> &fs) {
   json a = json::array();
@@ -73,8 +79,7 @@ json describeElement(const Element &e) {
     json pats = json::array();
     json rules = json::array();
     if (d->patterns) {
-      for (const auto &p : d->patterns->patterns)
-      {
+      for (const auto &p : d->patterns->patterns) {
         json pj = {{"id", p.id}, {"regex", p.regex}, {"flags", p.flags}, {"line", p.line}};
         if (p.buffer) pj["buffer"] = PatternRule::bufferName(PatternRule::Buffer(p.buffer));
         pats.push_back(std::move(pj));
@@ -97,7 +102,7 @@ json describeElement(const Element &e) {
         if (!r.checks.empty()) {
           json checks = json::array();
           for (const auto &k : r.checks)
-            checks.push_back({{"buffer", PatternRule::bufferName(k.buffer)}, {"absent", int(k.absent)},
+            checks.push_back({{"buffer", PatternRule::bufferName(k.buffer)}, {"absent", kAbsentNames[k.absent]},
                               {"bsize", {k.bsizeLo, k.bsizeHi}}});
           rules.back()["checks"] = checks;
         }
@@ -232,14 +237,14 @@ DescribedElement elementFromJson(const json &j, std::string &err) {
           if (auto cj = x.find("checks"); cj != x.end())
             for (const auto &c : *cj) {
               PatternRule::BufferCheck k;
-              std::string name = c.at("buffer").get<std::string>();
-              int absent = c.at("absent").get<int>();
-              if (!PatternRule::bufferOf(name, k.buffer) || absent < 0 || absent > PatternRule::BufferCheck::OrElse) {
-                err = "\"rules\": rule " + std::to_string(r.sid) + ": a check names buffer '" + name + "', absent " +
-                      std::to_string(absent);
+              const std::string name = c.at("buffer").get<std::string>(), absent = c.at("absent").get<std::string>();
+              const auto a = std::find(std::begin(kAbsentNames), std::end(kAbsentNames), absent);
+              if (!PatternRule::bufferOf(name, k.buffer) || a == std::end(kAbsentNames)) {
+                err = "\"rules\": rule " + std::to_string(r.sid) + ": a check with buffer '" + name + "' and absent '" +
+                      absent + "' (buffers: http.uri ...; absent: present, only, or_else)";
                 return out;
               }
-              k.absent = PatternRule::BufferCheck::Absent(absent);
+              k.absent = PatternRule::BufferCheck::Absent(a - std::begin(kAbsentNames));
               k.bsizeLo = c.at("bsize").at(0).get<uint32_t>();
               k.bsizeHi = c.at("bsize").at(1).get<uint32_t>();
               r.checks.push_back(k);

@@ -12,6 +12,9 @@
 ///   {"kind": "conntrack", "timeout": 120, "strict": false}
 ///   {"kind": "ratelimit", "packets": true, "rate": 1000, "burst": 10, "key": [...]}
 ///   {"kind": "dpi", "set": "NAME", "patterns": [{"id": 1, "regex": "...", "flags": "i"}, ...]}
+///     with Suricata rules also "rules": [{"sid": 1, ..., "contents": [[0, false]], "http": true,
+///     "checks": [{"buffer": "http.uri", "absent": "or_else", "bsize": [1, 1]}]}], and patterns
+///     matched in an HTTP buffer have "buffer": "http.uri"
 //===----------------------------------------------------------------------------------------===//
 #pragma once
 

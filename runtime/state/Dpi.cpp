@@ -10,7 +10,6 @@
 #include <hs/hs.h>
 
 #include <algorithm>
-
 #include <mutex>
 
 namespace metron::state {
@@ -166,6 +165,7 @@ public:
       if (!needsHit) always_.push_back(r);
     }
     seen_.assign(rules_.size(), 0);
+    hitEpoch_.assign(imp.patterns.size(), 0);
   }
   ~DpiState() override { hs_free_scratch(scratch_); }
 
@@ -185,10 +185,10 @@ public:
       if (ctx.matched) ++matched_;
       return {.matched = ctx.matched};
     }
+    ++epoch_;
     scan(p, ctx);
     // Every rule with a matched positive content is a candidate, and every rule that may hold
     // without one (once per packet).
-    ++epoch_;
     auto consider = [&](uint32_t r) {
       if (seen_[r] == epoch_) return;
       seen_[r] = epoch_;
@@ -249,7 +249,10 @@ private:
       Ctx &c = *static_cast<Ctx *>(arg);
       DpiState &s = *c.self;
       // SINGLEMATCH reports a pattern once per scan, i.e. once per instance.
-      if (id < s.rulesOf_.size()) s.hits_.push_back({c.instance, id});
+      if (id < s.rulesOf_.size()) {
+        s.hits_.push_back({c.instance, id});
+        s.hitEpoch_[id] = s.epoch_;
+      }
       return 0;
     };
     for (unsigned b = 0; b < ir::PatternRule::kNumBuffers; ++b) {
@@ -271,7 +274,11 @@ private:
     }
   }
 
-  bool matchedIn(uint32_t instance, uint32_t pattern) const {
+  /// Whether \p pattern matched in \p instance of its buffer, which has \p instances of them
+  /// (a pattern is matched in one buffer only: with one instance, matching this packet says it).
+  bool matchedIn(uint32_t instance, uint32_t instances, uint32_t pattern) const {
+    if (hitEpoch_[pattern] != epoch_) return false;
+    if (instances == 1) return true;
     for (const Hit &h : hits_)
       if (h.instance == instance && h.pattern == pattern) return true;
     return false;
@@ -286,7 +293,7 @@ private:
     for (uint32_t i = first_[sec.buffer]; i < first_[sec.buffer] + n; ++i) {
       if (sizes_[i] < sec.check.bsizeLo || sizes_[i] > sec.check.bsizeHi) continue;
       bool all = true;
-      for (const auto &c : sec.contents) all = all && matchedIn(i, c.pattern) != c.negated;
+      for (const auto &c : sec.contents) all = all && matchedIn(i, n, c.pattern) != c.negated;
       if (all) return true;
     }
     return false;
@@ -358,11 +365,12 @@ private:
   std::vector<uint32_t> always_;                ///< the rules that may hold without a match: considered for every packet
   std::array<bool, ir::PatternRule::kNumBuffers> used_{}; ///< the buffers some rule names
   std::vector<Hit> hits_;                       ///< the patterns matched in this packet's instances
+  std::vector<uint64_t> hitEpoch_;              ///< per pattern: the last packet (epoch_) it matched in
   std::array<uint32_t, ir::PatternRule::kNumBuffers> first_{}, count_{}; ///< per buffer: its instances
   std::vector<uint32_t> sizes_;                 ///< per instance: its size
   HttpBuffers httpBuffers_;
   bool http_ = false;                           ///< some rule is an `http` rule
-  std::vector<uint64_t> seen_;                  ///< per rule: the last packet (epoch_) it was evaluated for
+  std::vector<uint64_t> seen_;                  ///< per rule: the last packet (epoch_) it was considered for
   uint64_t epoch_ = 0;
   bool trackFlows_ = false;
   Clock clock_;

@@ -76,7 +76,8 @@ std::string normalizeHttpUri(std::string_view target) {
   // Absolute form: drop scheme://authority.
   if (size_t colon = target.find("://"); colon != std::string_view::npos && colon > 0) {
     bool scheme = true;
-    for (size_t i = 0; i < colon; ++i) scheme = scheme && (isalnum(static_cast<unsigned char>(target[i])) || strchr("+-.", target[i]));
+    for (size_t i = 0; i < colon; ++i)
+      scheme = scheme && (isalnum(static_cast<unsigned char>(target[i])) || (target[i] && strchr("+-.", target[i])));
     if (scheme) {
       size_t path = target.find('/', colon + 3);
       target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
@@ -104,13 +105,15 @@ void HttpBuffers::clear() {
 
 bool HttpBuffers::parse(std::string_view s) {
   clear();
+  // METHOD SP TARGET SP HTTP/D.D, the method checked first: most payloads are not requests, and
+  // their first line end may be far or nowhere.
+  size_t m = 0;
+  while (m < s.size() && isTokenChar(s[m])) ++m;
+  if (m == 0 || m >= s.size() || s[m] != ' ') return false;
   size_t pos = 0;
   std::string_view line;
   if (!nextLine(s, pos, line)) return false;
-  // METHOD SP TARGET SP HTTP/D.D
-  size_t m = 0;
-  while (m < line.size() && isTokenChar(line[m])) ++m;
-  if (m == 0 || m >= line.size() || line[m] != ' ') return false;
+  const std::string_view requestLine = line;
   size_t t = m + 1, te = line.find(' ', t);
   if (te == std::string_view::npos || te == t) return false;
   std::string_view target = line.substr(t, te - t);
@@ -148,7 +151,6 @@ bool HttpBuffers::parse(std::string_view s) {
     return false;
   }
   add(B::HttpMethod, s.substr(0, m));
-  const std::string_view requestLine = s.substr(0, s.find_first_of("\r\n"));
   add(B::HttpRequestLine, requestLine);
   add(B::HttpProtocol, proto);
   add(B::HttpUriRaw, target);

@@ -4,6 +4,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "compiler/import/Import.h"
 #include "lang/Source.h"
+#include "runtime/state/Describe.h"
+#include "runtime/state/Http.h"
 #include "runtime/state/State.h"
 
 #include <gtest/gtest.h>
@@ -519,4 +521,67 @@ TEST(StateDpi, SuricataHttpBuffers) {
   std::vector<pkt::Packet> cut = {tcpWith(c, 5001, srv, 80, 0x18, "GET / HTTP/1.1\r\nHost: x\r\n", 5)};
   EXPECT_EQ(alertsOver("alert http any any -> any any (content:\"GET\"; sid:1;)\n", cut), 0u);
   EXPECT_EQ(alertsOver("alert tcp any any -> any any (content:\"GET\"; sid:1;)\n", cut), 1u);
+}
+
+// http.uri's normalization against RFC 3986's own examples of remove_dot_segments (5.2.4) and
+// the rules of Http.h: the absolute form's authority removed, %XX decoded, the query untouched.
+TEST(StateDpi, HttpUriNormalization) {
+  EXPECT_EQ(state::normalizeHttpUri("/a/b/c/./../../g"), "/a/g");
+  EXPECT_EQ(state::normalizeHttpUri("mid/content=5/../6"), "mid/6");
+  EXPECT_EQ(state::normalizeHttpUri("/.."), "/");
+  EXPECT_EQ(state::normalizeHttpUri("/a/%2e%2e/b%20c"), "/b c");
+  EXPECT_EQ(state::normalizeHttpUri("/%zz%4"), "/%zz%4");
+  EXPECT_EQ(state::normalizeHttpUri("http://example.com:8080/x/./y?q=/../z"), "/x/y?q=/../z");
+  EXPECT_EQ(state::normalizeHttpUri("http://example.com"), "/");
+  EXPECT_EQ(state::normalizeHttpUri("*"), "*");
+}
+
+// The data plane rebuilds a dpi element from its description (Describe.h): the HTTP parts of the
+// rules (buffers, `http`, bsize and absent checks) come back as they were imported.
+TEST(StateDpi, SuricataHttpRulesDescribed) {
+  ir::Import imp = suricataSet(
+      "alert http any any -> any any (http.uri; bsize:<5; content:\"/\"; http.referer; absent: or_else; "
+      "pcre:!\"/x/i\"; sid:7;)\n"
+      "alert http any any -> any any (http.user_agent; absent; sid:8;)\n"
+      "alert tcp any any -> any 80 (content:\"GET\"; sid:9;)\n");
+  ir::Dpi e({});
+  e.patternSet = "ids";
+  e.patterns = &imp;
+  std::string err;
+  state::DescribedElement back = state::elementFromJson(state::describeElement(e), err);
+  ASSERT_TRUE(back.patterns) << err;
+  const ir::Import &b = *back.patterns;
+  ASSERT_EQ(b.patterns.size(), imp.patterns.size());
+  for (size_t i = 0; i < b.patterns.size(); ++i) {
+    EXPECT_EQ(b.patterns[i].regex, imp.patterns[i].regex);
+    EXPECT_EQ(b.patterns[i].flags, imp.patterns[i].flags);
+    EXPECT_EQ(b.patterns[i].buffer, imp.patterns[i].buffer);
+  }
+  EXPECT_EQ(b.patterns[1].buffer, ir::PatternRule::HttpReferer);
+  ASSERT_EQ(b.patternRules.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const ir::PatternRule &x = b.patternRules[i], &y = imp.patternRules[i];
+    EXPECT_EQ(x.http, y.http);
+    ASSERT_EQ(x.checks.size(), y.checks.size());
+    for (size_t k = 0; k < x.checks.size(); ++k) {
+      EXPECT_EQ(x.checks[k].buffer, y.checks[k].buffer);
+      EXPECT_EQ(x.checks[k].absent, y.checks[k].absent);
+      EXPECT_EQ(x.checks[k].bsizeLo, y.checks[k].bsizeLo);
+      EXPECT_EQ(x.checks[k].bsizeHi, y.checks[k].bsizeHi);
+    }
+  }
+  // As imported: sid 7 checks http.uri's size (0 to 4) and lets http.referer be absent.
+  const ir::PatternRule &r7 = b.patternRules[0];
+  EXPECT_TRUE(r7.http);
+  ASSERT_EQ(r7.checks.size(), 2u);
+  EXPECT_EQ(r7.checks[0].bsizeHi, 4u);
+  EXPECT_EQ(r7.checks[1].absent, ir::PatternRule::BufferCheck::OrElse);
+  EXPECT_EQ(b.patternRules[1].checks[0].absent, ir::PatternRule::BufferCheck::Only);
+  EXPECT_FALSE(b.patternRules[2].http);
+  // A description with an unknown absent value is refused, naming it.
+  nlohmann::json j = state::describeElement(e);
+  j["rules"][0]["checks"][0]["absent"] = "maybe";
+  err.clear();
+  EXPECT_FALSE(state::elementFromJson(j, err).patterns);
+  EXPECT_NE(err.find("absent 'maybe'"), std::string::npos) << err;
 }
