@@ -11,8 +11,8 @@
 /// runtime/state/Http.h); `<>` instead of `->` matches both directions. Addresses are `any`,
 /// an IPv4 address or network (a.b.c.d/n), or a list `[x, y]`, optionally negated with `!`;
 /// ports likewise with numbers and ranges (`80`, `1024:`, `:1023`, `[80,443]`), only on tcp,
-/// udp and http rules. A whole set may be one of the variables of Suricata's default
-/// suricata.yaml ($HOME_NET, $EXTERNAL_NET, $HTTP_PORTS, ...), with their default values.
+/// udp and http rules. A whole set may be a variable ($HOME_NET, $EXTERNAL_NET, $HTTP_PORTS,
+/// ...): the import's value (RuleVariables), else that of Suricata's default suricata.yaml.
 /// Options:
 ///   content:"..."  the bytes to find (|hex| runs, \" \; \\ escapes); `!` before the quote
 ///                  negates it; every content of a rule must hold (in any order)
@@ -117,13 +117,14 @@ private:
   std::string_view src_; ///< text_, or the value of the variable being read
   const RuleVariables *vars_;
   std::set<std::string> *usedVars_; ///< the names of vars_ that a rule used
-  /// The variable whose value is being read (its place in the rule), and how deep.
+  /// The variable whose value is being read (its place in the rule), and the one whose value
+  /// named it.
   struct VarContext {
     uint32_t b, e;
     std::string name;
+    const VarContext *outer;
   };
   const VarContext *var_ = nullptr;
-  unsigned varDepth_ = 0;
   uint32_t line_ = 0, lineBegin_ = 0, pos_ = 0, end_ = 0;
   std::unordered_map<uint32_t, SourceRange> sids_;
 };
@@ -265,18 +266,20 @@ int SuricataReader::wholeVariable(uint32_t b, uint32_t e, bool ports, Set &set, 
                    " and the import does not set it (import patterns \"FILE\" as NAME " + name + " \"VALUE\";)");
     return -1;
   }
-  if (varDepth_ >= 8) return fail(b, e, "rule variables that refer to each other in a cycle"), -1;
+  for (const VarContext *o = var_; o; o = o->outer)
+    if (o->name == name) {
+      std::string path = "$" + name;
+      for (const VarContext *p = var_; p != o->outer; p = p->outer) path = "$" + p->name + " -> " + path;
+      return fail(b, e, "rule variable $" + name + " refers to itself: " + path), -1;
+    }
   // Read the value in place of the variable; errors point at the variable.
-  VarContext ctx{var_ ? var_->b : b, var_ ? var_->e : e, name};
-  const VarContext *outerVar = var_;
+  VarContext ctx{var_ ? var_->b : b, var_ ? var_->e : e, name, var_};
   const std::string_view outerSrc = src_;
   var_ = &ctx;
   src_ = def;
-  ++varDepth_;
   const bool ok = (this->*read)(0, uint32_t(src_.size()), set);
-  --varDepth_;
   src_ = outerSrc;
-  var_ = outerVar;
+  var_ = ctx.outer;
   if (!ok) return -1;
   if (negated) {
     bool any = false;
@@ -661,7 +664,7 @@ bool SuricataReader::rule(std::vector<ir::Pattern> &out, std::vector<ir::Pattern
   }
   if (!haveSid) return fail(ruleBegin, end_, "the rule has no sid"), false;
   if (contents.empty() && r->checks.empty())
-    return fail(ruleBegin, end_, "the rule has no content, pcre or absent (the dpi element matches payloads)"), false;
+    return fail(ruleBegin, end_, "the rule has no content, pcre, bsize or absent (nothing to match)"), false;
   for (const auto &[buf, where] : absentOnly)
     for (const auto &c : contents)
       if (c.buffer == buf)
