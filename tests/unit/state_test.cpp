@@ -408,6 +408,13 @@ ir::Import suricataSet(const std::string &rules) {
   EXPECT_EQ(format, "suricata");
   return imp;
 }
+/// A dpi element on the pattern set \p imp (named "ids").
+ir::Dpi dpiOn(const ir::Import &imp) {
+  ir::Dpi e({});
+  e.patternSet = "ids";
+  e.patterns = &imp;
+  return e;
+}
 } // namespace
 
 // Suricata rules: flow state (handshake, direction), header conditions and content combinations,
@@ -418,9 +425,7 @@ TEST(StateDpi, SuricataRulesFlowAndConditions) {
       "alert tcp any any -> any any (content:\"GET \"; flow:not_established; sid:2;)\n"
       "alert tcp any 80 -> any any (content:\"HTTP/1.\"; content:!\"gzip\"; nocase; flow:to_client; sid:3;)\n"
       "alert udp 10.0.0.0/8 any <> any 53 (content:\"|03|com|00|\"; sid:4;)\n");
-  ir::Dpi e({});
-  e.patternSet = "ids";
-  e.patterns = &imp;
+  ir::Dpi e = dpiOn(imp);
   auto s = make(e);
   uint64_t t = 1;
   auto send = [&](pkt::Packet p) { return s->process(p).matched; };
@@ -457,9 +462,7 @@ namespace {
 /// The alerts of a Suricata rule set over \p packets (each a fresh copy).
 uint64_t alertsOver(const std::string &rules, const std::vector<pkt::Packet> &packets) {
   ir::Import imp = suricataSet(rules);
-  ir::Dpi e({});
-  e.patternSet = "ids";
-  e.patterns = &imp;
+  ir::Dpi e = dpiOn(imp);
   auto s = make(e);
   for (pkt::Packet p : packets) s->process(p);
   return counter(*s, "alerts");
@@ -544,9 +547,7 @@ TEST(StateDpi, SuricataHttpRulesDescribed) {
       "pcre:!\"/x/i\"; sid:7;)\n"
       "alert http any any -> any any (http.user_agent; absent; sid:8;)\n"
       "alert tcp any any -> any 80 (content:\"GET\"; sid:9;)\n");
-  ir::Dpi e({});
-  e.patternSet = "ids";
-  e.patterns = &imp;
+  ir::Dpi e = dpiOn(imp);
   std::string err;
   state::DescribedElement back = state::elementFromJson(state::describeElement(e), err);
   ASSERT_TRUE(back.patterns) << err;
