@@ -26,9 +26,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <type_traits>
 #include <unistd.h>
@@ -92,6 +95,77 @@ template <size_t W> struct WordsKey {
     return r;
   }
 };
+
+/// A per-core exact-match cache in front of a flow table keyed by FlowKey (after OVS-DPDK's
+/// EMC): the key and the table's data for it (a NAPT port offset, a backend index), 16 bytes an
+/// entry, two ways a set, the set chosen by the key's hash. It only remembers what the table
+/// answered: a hit returns the data the rte_hash lookup would return, because the owner puts
+/// an entry only for a key the table holds with that data and drops it when it deletes the key
+/// (a table's data never changes while its key is in it; growth keeps the data). A miss costs
+/// a probe more than the table alone; a hit saves the rte_hash lookup (two buckets' signatures,
+/// a key comparison through a function pointer). Entries: a power of two, 0 for none.
+class FlowCache {
+public:
+  /// The most data a cache entry holds (24 bits, one value reserved for "empty").
+  static constexpr uint32_t kMaxData = (1u << 24) - 2;
+
+  void init(uint32_t entries) {
+    sets_ = entries >= 2 ? std::bit_floor(entries) / 2 : 0;
+    e_.assign(size_t(sets_) * 2, Entry{});
+    hits_ = misses_ = 0;
+  }
+  bool enabled() const { return sets_ != 0; }
+  /// The data cached for \p k (hashed \p sig), or -1.
+  int64_t find(const FlowKey &k, hash_sig_t sig) {
+    if (!sets_) return -1;
+    const auto [a, b] = words(k);
+    const Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
+    for (int w = 0; w < 2; ++w)
+      if (s[w].a == a && ((s[w].b ^ b) & kKeyMask) == 0 && s[w].b >> kDataShift) { // see Entry
+        ++hits_;
+        return int64_t(s[w].b >> kDataShift) - 1;
+      }
+    ++misses_;
+    return -1;
+  }
+  /// Remembers \p k -> \p data (data <= kMaxData): in a free way of its set, else in the way a
+  /// bit of the hash names.
+  void put(const FlowKey &k, hash_sig_t sig, uint32_t data) {
+    if (!sets_) return;
+    const auto [a, b] = words(k);
+    Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
+    int w = s[0].b >> kDataShift == 0 ? 0 : s[1].b >> kDataShift == 0 ? 1 : int(sig >> 31);
+    s[w] = Entry{a, b | (uint64_t(data) + 1) << kDataShift};
+  }
+  /// Forgets \p k (the table deleted it).
+  void drop(const FlowKey &k, hash_sig_t sig) {
+    if (!sets_) return;
+    const auto [a, b] = words(k);
+    Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
+    for (int w = 0; w < 2; ++w)
+      if (s[w].a == a && ((s[w].b ^ b) & kKeyMask) == 0) s[w] = Entry{};
+  }
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+
+private:
+  /// The key's 16 bytes as two words; the last 3 bytes (FlowKey::pad) are zero, so an entry
+  /// keeps its data + 1 there (0: the entry is empty).
+  struct Entry {
+    uint64_t a = 0, b = 0;
+  };
+  static constexpr unsigned kDataShift = 40;
+  static constexpr uint64_t kKeyMask = (uint64_t(1) << kDataShift) - 1;
+  static std::pair<uint64_t, uint64_t> words(const FlowKey &k) {
+    uint64_t w[2];
+    std::memcpy(w, &k, sizeof w);
+    return {w[0], w[1]};
+  }
+  uint32_t sets_ = 0;
+  std::vector<Entry> e_;
+  uint64_t hits_ = 0, misses_ = 0;
+};
+static_assert(offsetof(FlowKey, pad) == 13 && sizeof(FlowKey) == 16, "FlowCache keeps its data in FlowKey::pad");
 
 /// Bits taken by \p fields in a PackedKey.
 unsigned keyBits(const std::vector<FieldId> &fields) {
@@ -281,7 +355,12 @@ private:
 
 // ---- Napt -------------------------------------------------------------------------------------
 
-class NaptFlowState final : public ElementState {
+/// A state with a FlowCache (flowCacheCounts reads it).
+struct CachedState {
+  FlowCache cache_;
+};
+
+class NaptFlowState final : public ElementState, public CachedState {
 public:
   explicit NaptFlowState(const ir::Napt &e)
       : address_(e.address), portLo_(e.portLo), rangeSize_(uint32_t(e.portHi) - e.portLo + 1),
@@ -292,7 +371,10 @@ public:
         portB_(e.field == FieldId::IpSrc ? FieldId::TpDst : FieldId::TpSrc), srcNat_(e.field == FieldId::IpSrc),
         map_(rangeSize_), used_((rangeSize_ + 63) / 64, 0) {}
 
-  bool init(std::string &err) { return table_.create(std::max<uint32_t>(rangeSize_, 8), sizeof(FlowKey), err); }
+  bool init(uint32_t cacheEntries, std::string &err) {
+    cache_.init(std::min<uint32_t>(cacheEntries, std::bit_ceil(rangeSize_) * 2));
+    return table_.create(std::max<uint32_t>(rangeSize_, 8), sizeof(FlowKey), err);
+  }
 
   Result process(pkt::Packet &p) override {
     ++in_;
@@ -313,9 +395,13 @@ public:
     hash_sig_t sig = keyHash(k);
     void *data;
     uint32_t off;
-    if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
+    if (int64_t c = cache_.find(k, sig); c >= 0) {
+      off = uint32_t(c);
+      touch(off, now);
+    } else if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
       off = uint32_t(uintptr_t(data));
       touch(off, now);
+      cache_.put(k, sig, off);
     } else {
       if (live_ == rangeSize_) {
         ++dropped_;
@@ -332,6 +418,7 @@ public:
       used_[off >> 6] |= uint64_t(1) << (off & 63);
       ++live_;
       ++allocated_;
+      cache_.put(k, sig, off);
     }
     p.setAddressAndPort(addrA_, address_, portA_, uint16_t(portLo_ + off));
     ++translated_;
@@ -364,6 +451,7 @@ private:
       uint32_t off = lru_.head;
       Mapping &m = map_[off];
       if (rte_hash_del_key_with_hash(table_.get(), &m.key, m.sig) < 0) fatal("NAPT: the flow table lost a mapping");
+      cache_.drop(m.key, m.sig);
       lru_.unlink(map_, off);
       used_[off >> 6] &= ~(uint64_t(1) << (off & 63));
       --live_;
@@ -409,7 +497,7 @@ private:
   uint64_t timeoutNs_;
   FieldId addrA_, portA_, addrB_, portB_;
   bool srcNat_;
-  HashTable table_;
+  HashTable table_;            // cache_ (CachedState) in front of it
   std::vector<Mapping> map_;   ///< by port offset
   std::vector<uint64_t> used_; ///< bit i: port portLo + i belongs to a live mapping
   LruList lru_;
@@ -421,13 +509,16 @@ private:
 
 // ---- Balance ----------------------------------------------------------------------------------
 
-class BalanceFlowState final : public ElementState {
+class BalanceFlowState final : public ElementState, public CachedState {
 public:
   BalanceFlowState(const ir::Balance &e, std::vector<std::string> labels)
       : field_(e.field), hashPolicy_(e.policy == ir::Balance::Hash), backends_(e.backends),
         labels_(std::move(labels)), perBackend_(e.backends.size()) {}
 
-  bool init(uint32_t entries, std::string &err) { return table_.create(entries, sizeof(FlowKey), err); }
+  bool init(uint32_t entries, uint32_t cacheEntries, std::string &err) {
+    cache_.init(backends_.size() - 1 <= FlowCache::kMaxData ? cacheEntries : 0);
+    return table_.create(entries, sizeof(FlowKey), err);
+  }
 
   Result process(pkt::Packet &p) override {
     ++in_;
@@ -435,12 +526,16 @@ public:
     hash_sig_t sig = keyHash(k);
     void *data;
     uint32_t b;
-    if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
+    if (int64_t c = cache_.find(k, sig); c >= 0) {
+      b = uint32_t(c);
+    } else if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
       b = uint32_t(uintptr_t(data));
+      cache_.put(k, sig, b);
     } else {
       size_t n = backends_.size();
       b = uint32_t(hashPolicy_ ? size_t(state::flowHash(p) % n) : size_t(nextRR_++ % n));
       add(k, sig, b);
+      cache_.put(k, sig, b);
       ++flows_;
     }
     ++perBackend_[b];
@@ -484,7 +579,7 @@ private:
   bool hashPolicy_;
   std::vector<uint64_t> backends_;
   std::vector<std::string> labels_; ///< "backend[i]=VALUE", as the reference names them
-  HashTable table_;
+  HashTable table_; // cache_ (CachedState) in front of it: flows are never deleted, growth keeps their backend
   uint64_t nextRR_ = 0, in_ = 0, flows_ = 0;
   std::vector<uint64_t> perBackend_;
 };
@@ -748,7 +843,16 @@ std::unique_ptr<ElementState> makeRateLimit(const ir::RateLimit &e, std::string 
 
 } // namespace
 
-std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &err, uint32_t initialEntries) {
+bool flowCacheCounts(const ElementState &s, uint64_t &hits, uint64_t &misses) {
+  const auto *c = dynamic_cast<const CachedState *>(&s);
+  if (!c || !c->cache_.enabled()) return false;
+  hits = c->cache_.hits();
+  misses = c->cache_.misses();
+  return true;
+}
+
+std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &err, uint32_t initialEntries,
+                                            uint32_t cacheEntries) {
   err.clear();
   uint32_t entries = std::clamp<uint32_t>(initialEntries, 8, RTE_HASH_ENTRIES_MAX / 2);
   switch (e.kind) {
@@ -759,7 +863,7 @@ std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &e
       return nullptr;
     }
     auto s = std::make_unique<NaptFlowState>(n);
-    if (!s->init(err)) return nullptr;
+    if (!s->init(cacheEntries, err)) return nullptr;
     return s;
   }
   case ir::ElementKind::Balance: {
@@ -779,7 +883,7 @@ std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &e
       err = "balance: unexpected counters of the reference state";
       return nullptr;
     }
-    return build(std::make_unique<BalanceFlowState>(b, std::move(labels)), err, entries);
+    return build(std::make_unique<BalanceFlowState>(b, std::move(labels)), err, entries, cacheEntries);
   }
   case ir::ElementKind::Monitor: return makeMonitor(static_cast<const ir::Monitor &>(e), err, entries);
   case ir::ElementKind::Conntrack: {

@@ -220,6 +220,7 @@ struct RunStats {
   bool equal = false; ///< every packet and counter compared equal
   Counters last;
   std::map<std::string, uint64_t> peak; ///< largest value of each counter during the run
+  uint64_t cacheHits = 0, cacheMisses = 0; ///< of the rte_hash state's flow cache (NAPT, Balance)
   uint64_t get(const std::string &name) const {
     for (const auto &[n, v] : last)
       if (n == name) return v;
@@ -228,14 +229,15 @@ struct RunStats {
   }
 };
 
-/// Runs \p n packets of \p g through the reference state and the rte_hash state of \p e and
-/// compares everything after every packet.
-RunStats differential(const ir::Element &e, Gen &g, size_t n, uint32_t initialEntries = 8) {
+/// Runs \p n packets of \p g through the reference state and the rte_hash state of \p e (a
+/// flow cache of \p cacheEntries) and compares everything after every packet.
+RunStats differential(const ir::Element &e, Gen &g, size_t n, uint32_t initialEntries = 8,
+                      uint32_t cacheEntries = kFlowCacheEntries) {
   RunStats st;
   std::string err;
   auto ref = state::ElementState::create(e, err);
   EXPECT_TRUE(ref) << err;
-  auto dp = makeFlowState(e, err, initialEntries);
+  auto dp = makeFlowState(e, err, initialEntries, cacheEntries);
   EXPECT_TRUE(dp) << err;
   if (!ref || !dp) return st;
   EXPECT_EQ(ref->counters(), dp->counters());
@@ -257,6 +259,7 @@ RunStats differential(const ir::Element &e, Gen &g, size_t n, uint32_t initialEn
     st.last = std::move(ca);
     g.observe(a, ra.drop);
   }
+  flowCacheCounts(*dp, st.cacheHits, st.cacheMisses);
   st.equal = true;
   return st;
 }
@@ -296,6 +299,7 @@ TEST(FlowStateNapt, TinyRangeExhaustsPorts) {
     EXPECT_GT(s.get("returned"), 100u);
     EXPECT_EQ(s.peak["mappings"], 4u);
     EXPECT_GT(s.get("allocated"), 40u); // ports freed by the timeout are given again
+    EXPECT_GT(s.cacheHits, 1000u);      // and forgotten by the flow cache
   }
 }
 
@@ -317,8 +321,10 @@ TEST(FlowStateNapt, DestinationNatAndRangeEdges) {
     o.fresh = 0.1;
     if (seed % 2) o.quantumNs = kSec / 4;
     Gen g(++seed, o);
-    RunStats s = differential(e, g, 20000);
+    // Every other case with a flow cache of one set (two ways) for many flows: evictions.
+    RunStats s = differential(e, g, 20000, 8, seed % 2 ? 2 : kFlowCacheEntries);
     ASSERT_TRUE(s.equal);
+    EXPECT_GT(s.cacheHits, 50u);
     EXPECT_GT(s.get("dropped"), 0u);
     EXPECT_GT(s.get("returned"), 50u);
     EXPECT_EQ(s.peak["mappings"], uint64_t(c.hi) - c.lo + 1);
@@ -326,17 +332,23 @@ TEST(FlowStateNapt, DestinationNatAndRangeEdges) {
 }
 
 TEST(FlowStateNapt, LargeRangeManyFlows) {
-  // Room for every flow: no drops, mappings expire by the timeout only.
-  auto e = napt(FieldId::IpSrc, 1024, 65535, 2);
-  Gen::Options o = opts(300, 2, 0.25);
-  o.fresh = 0.2;
-  Gen g(99, o);
-  RunStats s = differential(e, g, 30000);
-  ASSERT_TRUE(s.equal);
-  EXPECT_EQ(s.get("dropped"), 0u);
-  EXPECT_GT(s.get("returned"), 1000u);
-  EXPECT_GT(s.peak["mappings"], 300u);
-  EXPECT_LT(s.get("allocated"), 30000u);
+  // Room for every flow: no drops, mappings expire by the timeout only. The flow cache as
+  // deployed, and one of 16 entries for 300 flows (evictions all the time).
+  for (uint32_t cache : {kFlowCacheEntries, 16u}) {
+    SCOPED_TRACE("flow cache " + std::to_string(cache));
+    auto e = napt(FieldId::IpSrc, 1024, 65535, 2);
+    Gen::Options o = opts(300, 2, 0.25);
+    o.fresh = 0.2;
+    Gen g(99, o);
+    RunStats s = differential(e, g, 30000, 8, cache);
+    ASSERT_TRUE(s.equal);
+    EXPECT_EQ(s.get("dropped"), 0u);
+    EXPECT_GT(s.get("returned"), 1000u);
+    EXPECT_GT(s.peak["mappings"], 300u);
+    EXPECT_LT(s.get("allocated"), 30000u);
+    EXPECT_GT(s.cacheHits, 200u);
+    if (cache == 16) EXPECT_GT(s.cacheMisses, s.cacheHits);
+  }
 }
 
 // ---- Balance ----------------------------------------------------------------------------------
@@ -361,9 +373,12 @@ TEST(FlowStateBalance, RoundRobinAndHashGrow) {
     Gen::Options o = opts(64, 10);
     o.fresh = 0.1; // ~1,000 flows: the table grows from 8 entries seven times
     Gen g(++seed, o);
-    RunStats s = differential(e, g, 12000);
+    // Every other case with a flow cache of 4 entries: flows leave it and come back while the
+    // table grows.
+    RunStats s = differential(e, g, 12000, 8, seed % 2 ? 4 : kFlowCacheEntries);
     ASSERT_TRUE(s.equal);
     EXPECT_GT(s.get("flows"), 512u);
+    EXPECT_GT(s.cacheHits, 200u);
   }
 }
 
