@@ -36,6 +36,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/dataplane/Abi.h"
 #include "runtime/dataplane/EalFiles.h"
+#include "runtime/dataplane/FlowState.h"
 #include "runtime/dataplane/NicModel.h"
 #include "runtime/dataplane/Runtime.h"
 #include "runtime/packet/Packet.h"
@@ -811,6 +812,17 @@ void sampleLoad(std::vector<uint64_t> &lastUseful, std::vector<uint64_t> &lastUs
 
 // ---- statistics ------------------------------------------------------------------------------
 
+/// A stateful element's counters (the reference's own: Dataplane == reference) and, apart, its
+/// flow cache's hits and misses when it has one.
+json stateJson(const state::ElementState &s) {
+  json c = json::object();
+  for (const auto &[name, v] : s.counters()) c[name] = v;
+  json o = {{"counters", c}};
+  uint64_t hits, misses;
+  if (dp::flowCacheCounts(s, hits, misses)) o["flow_cache"] = {{"hits", hits}, {"misses", misses}};
+  return o;
+}
+
 /// The statistics. \p live: while the workers run (--stats-interval), only what the main lcore
 /// owns or reads atomically — not the per-class and per-element counters, which the workers
 /// write without synchronisation and which come with the final statistics.
@@ -874,12 +886,11 @@ json statsJson(bool live = false) {
   const auto &sd = R.config.at("stateful");
   for (size_t s = 0; s < sd.size(); ++s)
     for (uint32_t k = 0; k < R.cores; ++k) {
-      json c = json::object();
-      if (R.shared)
-        c = R.childStateful.at(k).at(s);
-      else
-        for (const auto &[name, v] : R.workers[k]->states[s]->counters()) c[name] = v;
-      st.push_back({{"nf", sd[s].value("nf", "")}, {"kind", sd[s].value("kind", "")}, {"core", k}, {"counters", c}});
+      json c = R.shared ? R.childStateful.at(k).at(s) : stateJson(*R.workers[k]->states[s]);
+      c["nf"] = sd[s].value("nf", "");
+      c["kind"] = sd[s].value("kind", "");
+      c["core"] = k;
+      st.push_back(c);
     }
   j["stateful"] = st;
   return j;
@@ -1160,11 +1171,7 @@ int secondaryMain() {
   workerMain(c.get());
   std::copy(c->classCounts.begin(), c->classCounts.end(), R.shared->classCounts(k));
   json st = json::array();
-  for (const auto &s : c->states) {
-    json o = json::object();
-    for (const auto &[name, v] : s->counters()) o[name] = v;
-    st.push_back(o);
-  }
+  for (const auto &s : c->states) st.push_back(stateJson(*s));
   const std::string text = st.dump();
   if (text.size() >= kStatefulJsonBytes) die("the counters of core %u's stateful elements exceed %zu bytes", k, kStatefulJsonBytes);
   memcpy(sc.stateful, text.c_str(), text.size() + 1);
