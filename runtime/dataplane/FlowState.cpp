@@ -31,7 +31,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iterator>
 #include <type_traits>
 #include <unistd.h>
@@ -84,6 +83,24 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 16 && std::has_unique_object_representations_v<FlowKey>);
 
+/// A packet's FlowKey as the two 64-bit words of its bytes, built in registers from the field
+/// vector (the fast paths hash and compare words; the FlowKey in memory is made only for an
+/// rte_hash call).
+struct FlowWords {
+  uint64_t a = 0, b = 0;
+  static FlowWords of(const pkt::Packet &p) {
+    return {uint64_t(uint32_t(p.get(FieldId::IpSrc))) | uint64_t(uint32_t(p.get(FieldId::IpDst))) << 32,
+            uint64_t(uint16_t(p.get(FieldId::TpSrc))) | uint64_t(uint16_t(p.get(FieldId::TpDst))) << 16 |
+                uint64_t(uint8_t(p.get(FieldId::IpProto))) << 32};
+  }
+  /// keyHash(key()), without the key in memory (rte_hash_crc takes a 16-byte key as two words).
+  hash_sig_t hash() const { return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0)); }
+  FlowKey key() const { return std::bit_cast<FlowKey>(*this); }
+  static FlowWords of(const FlowKey &k) { return std::bit_cast<FlowWords>(k); }
+};
+static_assert(sizeof(FlowWords) == sizeof(FlowKey) && std::endian::native == std::endian::little,
+              "FlowWords are FlowKey's bytes");
+
 /// The first W words of a state::PackedKey (the others are zero: the key's fields take at most
 /// 64 * W bits, packKey fills words from the first). W is even, so that rte_hash compares the
 /// key with its 16-byte-multiple code.
@@ -109,19 +126,25 @@ public:
   /// The most data a cache entry holds (24 bits, one value reserved for "empty").
   static constexpr uint32_t kMaxData = (1u << 24) - 2;
 
+  FlowCache() = default;
+  FlowCache(const FlowCache &) = delete;
+  FlowCache &operator=(const FlowCache &) = delete;
+
   void init(uint32_t entries) {
     sets_ = entries >= 2 ? std::bit_floor(entries) / 2 : 0;
-    e_.assign(size_t(sets_) * 2, Entry{});
+    // No cache: one set that nothing is put in, so that find() needs no test of its own.
+    store_.assign(std::max<size_t>(size_t(sets_) * 2, 2), Entry{});
+    e_ = store_.data();
+    mask_ = sets_ ? sets_ - 1 : 0;
     hits_ = misses_ = 0;
   }
   bool enabled() const { return sets_ != 0; }
-  /// The data cached for \p k (hashed \p sig), or -1.
-  int64_t find(const FlowKey &k, hash_sig_t sig) {
-    if (!sets_) return -1;
-    const auto [a, b] = words(k);
-    const Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
+  /// The data cached for \p k (hashed \p sig), or -1. An empty entry (b = 0) never matches:
+  /// its data bits are 0 and a key's are compared as "not 0".
+  int64_t find(const FlowWords &k, hash_sig_t sig) {
+    const Entry *s = e_ + (sig & mask_) * 2;
     for (int w = 0; w < 2; ++w)
-      if (s[w].a == a && ((s[w].b ^ b) & kKeyMask) == 0 && s[w].b >> kDataShift) { // see Entry
+      if (((s[w].a ^ k.a) | ((s[w].b ^ k.b) & kKeyMask)) == 0 && s[w].b > kKeyMask) {
         ++hits_;
         return int64_t(s[w].b >> kDataShift) - 1;
       }
@@ -130,20 +153,18 @@ public:
   }
   /// Remembers \p k -> \p data (data <= kMaxData): in a free way of its set, else in the way a
   /// bit of the hash names.
-  void put(const FlowKey &k, hash_sig_t sig, uint32_t data) {
+  void put(const FlowWords &k, hash_sig_t sig, uint32_t data) {
     if (!sets_) return;
-    const auto [a, b] = words(k);
-    Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
-    int w = s[0].b >> kDataShift == 0 ? 0 : s[1].b >> kDataShift == 0 ? 1 : int(sig >> 31);
-    s[w] = Entry{a, b | (uint64_t(data) + 1) << kDataShift};
+    Entry *s = e_ + (sig & mask_) * 2;
+    int w = s[0].b == 0 ? 0 : s[1].b == 0 ? 1 : int(sig >> 31);
+    s[w] = Entry{k.a, k.b | (uint64_t(data) + 1) << kDataShift};
   }
   /// Forgets \p k (the table deleted it).
-  void drop(const FlowKey &k, hash_sig_t sig) {
+  void drop(const FlowWords &k, hash_sig_t sig) {
     if (!sets_) return;
-    const auto [a, b] = words(k);
-    Entry *s = &e_[size_t(sig & (sets_ - 1)) * 2];
+    Entry *s = e_ + (sig & mask_) * 2;
     for (int w = 0; w < 2; ++w)
-      if (s[w].a == a && ((s[w].b ^ b) & kKeyMask) == 0) s[w] = Entry{};
+      if (((s[w].a ^ k.a) | ((s[w].b ^ k.b) & kKeyMask)) == 0) s[w] = Entry{};
   }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -156,13 +177,9 @@ private:
   };
   static constexpr unsigned kDataShift = 40;
   static constexpr uint64_t kKeyMask = (uint64_t(1) << kDataShift) - 1;
-  static std::pair<uint64_t, uint64_t> words(const FlowKey &k) {
-    uint64_t w[2];
-    std::memcpy(w, &k, sizeof w);
-    return {w[0], w[1]};
-  }
-  uint32_t sets_ = 0;
-  std::vector<Entry> e_;
+  uint32_t sets_ = 0, mask_ = 0;
+  std::vector<Entry> store_;
+  Entry *e_ = nullptr; ///< store_.data()
   uint64_t hits_ = 0, misses_ = 0;
 };
 static_assert(offsetof(FlowKey, pad) == 13 && sizeof(FlowKey) == 16, "FlowCache keeps its data in FlowKey::pad");
@@ -391,23 +408,22 @@ public:
       ++returned_;
       return {};
     }
-    FlowKey k = FlowKey::of(Tuple::of(p));
-    hash_sig_t sig = keyHash(k);
-    void *data;
+    const FlowWords w = FlowWords::of(p);
+    const hash_sig_t sig = w.hash();
     uint32_t off;
-    if (int64_t c = cache_.find(k, sig); c >= 0) {
+    if (int64_t c = cache_.find(w, sig); c >= 0) {
       off = uint32_t(c);
       touch(off, now);
-    } else if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
-      off = uint32_t(uintptr_t(data));
+    } else if (off = lookup(w, sig); off != kNil) {
       touch(off, now);
-      cache_.put(k, sig, off);
+      cache_.put(w, sig, off);
     } else {
       if (live_ == rangeSize_) {
         ++dropped_;
         return {.drop = true};
       }
       off = takeFreePort();
+      const FlowKey k = w.key();
       int rc = rte_hash_add_key_with_hash_data(table_.get(), &k, sig, reinterpret_cast<void *>(uintptr_t(off)));
       if (rc < 0) fatal(std::string("NAPT: rte_hash_add_key_with_hash_data: ") + rte_strerror(-rc));
       Mapping &m = map_[off];
@@ -418,7 +434,7 @@ public:
       used_[off >> 6] |= uint64_t(1) << (off & 63);
       ++live_;
       ++allocated_;
-      cache_.put(k, sig, off);
+      cache_.put(w, sig, off);
     }
     p.setAddressAndPort(addrA_, address_, portA_, uint16_t(portLo_ + off));
     ++translated_;
@@ -441,6 +457,13 @@ private:
 
   bool live(uint32_t off) const { return used_[off >> 6] >> (off & 63) & 1; }
 
+  /// The port offset of \p w's mapping in the table, or kNil.
+  uint32_t lookup(const FlowWords &w, hash_sig_t sig) const {
+    const FlowKey k = w.key();
+    void *data;
+    return rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0 ? uint32_t(uintptr_t(data)) : kNil;
+  }
+
   void touch(uint32_t off, uint64_t now) {
     lru_.moveToBack(map_, off);
     map_[off].lastUsed = now;
@@ -451,7 +474,7 @@ private:
       uint32_t off = lru_.head;
       Mapping &m = map_[off];
       if (rte_hash_del_key_with_hash(table_.get(), &m.key, m.sig) < 0) fatal("NAPT: the flow table lost a mapping");
-      cache_.drop(m.key, m.sig);
+      cache_.drop(FlowWords::of(m.key), m.sig);
       lru_.unlink(map_, off);
       used_[off >> 6] &= ~(uint64_t(1) << (off & 63));
       --live_;
@@ -522,20 +545,18 @@ public:
 
   Result process(pkt::Packet &p) override {
     ++in_;
-    FlowKey k = FlowKey::of(Tuple::of(p));
-    hash_sig_t sig = keyHash(k);
-    void *data;
+    const FlowWords w = FlowWords::of(p);
+    const hash_sig_t sig = w.hash();
     uint32_t b;
-    if (int64_t c = cache_.find(k, sig); c >= 0) {
+    if (int64_t c = cache_.find(w, sig); c >= 0) {
       b = uint32_t(c);
-    } else if (rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0) {
-      b = uint32_t(uintptr_t(data));
-      cache_.put(k, sig, b);
+    } else if (b = lookup(w, sig); b != kNil) {
+      cache_.put(w, sig, b);
     } else {
       size_t n = backends_.size();
       b = uint32_t(hashPolicy_ ? size_t(state::flowHash(p) % n) : size_t(nextRR_++ % n));
-      add(k, sig, b);
-      cache_.put(k, sig, b);
+      add(w.key(), sig, b);
+      cache_.put(w, sig, b);
       ++flows_;
     }
     ++perBackend_[b];
@@ -553,6 +574,12 @@ public:
   }
 
 private:
+  /// The backend of \p w's flow in the table, or kNil.
+  uint32_t lookup(const FlowWords &w, hash_sig_t sig) const {
+    const FlowKey k = w.key();
+    void *data;
+    return rte_hash_lookup_with_hash_data(table_.get(), &k, sig, &data) >= 0 ? uint32_t(uintptr_t(data)) : kNil;
+  }
   void add(const FlowKey &k, hash_sig_t sig, uint32_t b) {
     void *data = reinterpret_cast<void *>(uintptr_t(b));
     int rc = rte_hash_add_key_with_hash_data(table_.get(), &k, sig, data);
