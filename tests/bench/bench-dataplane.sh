@@ -171,6 +171,14 @@ for ch in "${chains[@]}"; do
     "$(awk -v c="$(kv "$f" tagged cycles_per_packet)" -v m="$(kv "$f" tagged packets)" -v n="$packets" 'BEGIN { printf "%.1f", c * m / n }')" \
     "$(kv "$f" dispatcher untagged_handoffs)"
 done
+for ch in "${chains[@]}"; do
+  # The flow caches of (d)'s NAPT and balancer (runtime/dataplane/FlowState.h): their share of
+  # hits decides much of (d)'s cost, and depends on the capture's number of flows.
+  caches=$(grep '^state mode=tagged ' "$tmp/$ch.rdtsc" | sed 's/^[^:]*: //' | tr ';' '\n' |
+    awk '{ h = m = ""; for (i = 2; i <= NF; ++i) { if ($i ~ /^flow_cache_hits=/) h = substr($i, 17); if ($i ~ /^flow_cache_misses=/) m = substr($i, 19) }
+           sub(/:$/, "", $1); if (h != "") printf "%s%s %.1f%% hits (%s of %s)", n++ ? ", " : "", $1, h + m ? 100 * h / (h + m) : 0, h, h + m }')
+  echo "$ch: flow caches in (d), warm-up and measured packets: ${caches:-none}"
+done
 echo
 for ch in "${chains[@]}"; do
   f=$tmp/$ch.rdtsc

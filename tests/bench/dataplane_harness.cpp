@@ -60,6 +60,7 @@
 #include "compiler/driver/Commands.h"
 #include "compiler/interp/Interpreter.h"
 #include "runtime/dataplane/Abi.h"
+#include "runtime/dataplane/FlowState.h"
 #include "runtime/dataplane/NicModel.h"
 #include "runtime/dataplane/Runtime.h"
 #include "runtime/packet/Packet.h"
@@ -678,13 +679,17 @@ DispatchTable dispatchTable(const dp::ProgramRuntime &rt, const RulesInfo &ri, u
 }
 
 /// The counters of a core's stateful elements ("napt: in=... mappings=...; lb: ..."), over the
-/// warm-up and the measured packets.
+/// warm-up and the measured packets, and for those with a flow cache its flow_cache_hits= and
+/// flow_cache_misses=.
 std::string stateCounters(const dp::ProgramRuntime &rt, const mtr_core &core) {
   std::string s;
   const auto &desc = rt.config().at("stateful");
   for (size_t i = 0; i < core.states.size(); ++i) {
     s += (s.empty() ? "" : "; ") + (i < desc.size() ? desc[i].value("nf", "?") : "?") + ":";
     for (const auto &[k, v] : core.states[i]->counters()) s += " " + k + "=" + std::to_string(v);
+    uint64_t hits, misses;
+    if (dp::flowCacheCounts(*core.states[i], hits, misses))
+      s += " flow_cache_hits=" + std::to_string(hits) + " flow_cache_misses=" + std::to_string(misses);
   }
   return s;
 }
