@@ -347,7 +347,9 @@ TEST(FlowStateNapt, LargeRangeManyFlows) {
     EXPECT_GT(s.peak["mappings"], 300u);
     EXPECT_LT(s.get("allocated"), 30000u);
     EXPECT_GT(s.cacheHits, 200u);
-    if (cache == 16) EXPECT_GT(s.cacheMisses, s.cacheHits);
+    if (cache == 16) {
+      EXPECT_GT(s.cacheMisses, s.cacheHits);
+    }
   }
 }
 
