@@ -144,19 +144,19 @@ public:
   int64_t find(const FlowWords &k, hash_sig_t sig) {
     const Entry *s = e_ + (sig & mask_) * 2;
     for (int w = 0; w < 2; ++w)
-      if (((s[w].a ^ k.a) | ((s[w].b ^ k.b) & kKeyMask)) == 0 && s[w].b > kKeyMask) {
+      if (matches(s[w], k) && s[w].b > kKeyMask) {
         ++hits_;
         return int64_t(s[w].b >> kDataShift) - 1;
       }
     ++misses_;
     return -1;
   }
-  /// Remembers \p k -> \p data (data <= kMaxData): in a free way of its set, else in the way a
-  /// bit of the hash names.
+  /// Remembers \p k -> \p data (data <= kMaxData): in the way that has \p k, else in a free
+  /// way of its set, else in the way a bit of the hash names.
   void put(const FlowWords &k, hash_sig_t sig, uint32_t data) {
     if (!sets_) return;
     Entry *s = e_ + (sig & mask_) * 2;
-    int w = s[0].b == 0 ? 0 : s[1].b == 0 ? 1 : int(sig >> 31);
+    int w = matches(s[1], k) ? 1 : s[0].b == 0 || matches(s[0], k) ? 0 : s[1].b == 0 ? 1 : int(sig >> 31);
     s[w] = Entry{k.a, k.b | (uint64_t(data) + 1) << kDataShift};
   }
   /// Forgets \p k (the table deleted it).
@@ -164,7 +164,7 @@ public:
     if (!sets_) return;
     Entry *s = e_ + (sig & mask_) * 2;
     for (int w = 0; w < 2; ++w)
-      if (((s[w].a ^ k.a) | ((s[w].b ^ k.b) & kKeyMask)) == 0) s[w] = Entry{};
+      if (matches(s[w], k)) s[w] = Entry{};
   }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -177,6 +177,8 @@ private:
   };
   static constexpr unsigned kDataShift = 40;
   static constexpr uint64_t kKeyMask = (uint64_t(1) << kDataShift) - 1;
+  /// The entry holds \p k (or is empty, when k's words and the entry's are all 0 but the data).
+  static bool matches(const Entry &e, const FlowWords &k) { return ((e.a ^ k.a) | ((e.b ^ k.b) & kKeyMask)) == 0; }
   uint32_t sets_ = 0, mask_ = 0;
   std::vector<Entry> store_;
   Entry *e_ = nullptr; ///< store_.data()
@@ -393,12 +395,36 @@ public:
     return table_.create(std::max<uint32_t>(rangeSize_, 8), sizeof(FlowKey), err);
   }
 
+  /// The fast path is a TCP/UDP packet that cannot be return traffic (its addrB is not the
+  /// NAPT's address: translateBack would say no at once) of a flow the cache knows; the rest is
+  /// out of line (slowPath, translate), so that this function stays small.
   Result process(pkt::Packet &p) override {
     ++in_;
     const pkt::Layout &l = p.layout();
     if (!l.ipv4) return {};
-    uint64_t now = clock_.advance(p.timestampNs);
-    expire(now);
+    const uint64_t now = clock_.advance(p.timestampNs);
+    if (lru_.head != kNil && now - map_[lru_.head].lastUsed >= timeoutNs_) expire(now);
+    if (!(l.tcp || l.udp) || p.get(addrB_) == address_) return slowPath(p, now);
+    const FlowWords w = FlowWords::of(p);
+    const hash_sig_t sig = w.hash();
+    const int64_t c = cache_.find(w, sig);
+    if (c < 0) return translate(p, w, sig, now);
+    touch(uint32_t(c), now);
+    p.setAddressAndPort(addrA_, address_, portA_, uint16_t(portLo_ + uint32_t(c)));
+    ++translated_;
+    return {};
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"in", in_},       {"translated", translated_}, {"returned", returned_},
+            {"dropped", dropped_}, {"mappings", live_},       {"allocated", allocated_}};
+  }
+
+private:
+  /// process() after the expiry for a packet off the fast path: not TCP/UDP, or maybe return
+  /// traffic.
+  [[gnu::noinline]] Result slowPath(pkt::Packet &p, uint64_t now) {
+    const pkt::Layout &l = p.layout();
     if (!l.tcp && !l.udp) {
       p.set(addrA_, address_);
       ++translated_;
@@ -409,12 +435,14 @@ public:
       return {};
     }
     const FlowWords w = FlowWords::of(p);
-    const hash_sig_t sig = w.hash();
+    return translate(p, w, w.hash(), now); // the table answers as the cache would
+  }
+
+  /// The forward translation of a flow the cache does not know (or was not asked): its mapping
+  /// from the table, or a new one (or a drop when every port is taken).
+  [[gnu::noinline]] Result translate(pkt::Packet &p, const FlowWords &w, hash_sig_t sig, uint64_t now) {
     uint32_t off;
-    if (int64_t c = cache_.find(w, sig); c >= 0) {
-      off = uint32_t(c);
-      touch(off, now);
-    } else if (off = lookup(w, sig); off != kNil) {
+    if (off = lookup(w, sig); off != kNil) {
       touch(off, now);
       cache_.put(w, sig, off);
     } else {
@@ -441,12 +469,6 @@ public:
     return {};
   }
 
-  std::vector<std::pair<std::string, uint64_t>> counters() const override {
-    return {{"in", in_},       {"translated", translated_}, {"returned", returned_},
-            {"dropped", dropped_}, {"mappings", live_},       {"allocated", allocated_}};
-  }
-
-private:
   /// The mapping that owns port portLo + i (live when bit i of used_ is set).
   struct Mapping {
     FlowKey key; ///< the forward 5-tuple
@@ -469,7 +491,7 @@ private:
     map_[off].lastUsed = now;
   }
 
-  void expire(uint64_t now) {
+  [[gnu::noinline]] void expire(uint64_t now) {
     while (lru_.head != kNil && now - map_[lru_.head].lastUsed >= timeoutNs_) {
       uint32_t off = lru_.head;
       Mapping &m = map_[off];
@@ -535,8 +557,9 @@ private:
 class BalanceFlowState final : public ElementState, public CachedState {
 public:
   BalanceFlowState(const ir::Balance &e, std::vector<std::string> labels)
-      : field_(e.field), hashPolicy_(e.policy == ir::Balance::Hash), backends_(e.backends),
-        labels_(std::move(labels)), perBackend_(e.backends.size()) {}
+      : field_(e.field), address_(e.field == FieldId::IpDst || e.field == FieldId::IpSrc),
+        hashPolicy_(e.policy == ir::Balance::Hash), backends_(e.backends), labels_(std::move(labels)),
+        perBackend_(e.backends.size()) {}
 
   bool init(uint32_t entries, uint32_t cacheEntries, std::string &err) {
     cache_.init(backends_.size() - 1 <= FlowCache::kMaxData ? cacheEntries : 0);
@@ -547,20 +570,10 @@ public:
     ++in_;
     const FlowWords w = FlowWords::of(p);
     const hash_sig_t sig = w.hash();
-    uint32_t b;
-    if (int64_t c = cache_.find(w, sig); c >= 0) {
-      b = uint32_t(c);
-    } else if (b = lookup(w, sig); b != kNil) {
-      cache_.put(w, sig, b);
-    } else {
-      size_t n = backends_.size();
-      b = uint32_t(hashPolicy_ ? size_t(state::flowHash(p) % n) : size_t(nextRR_++ % n));
-      add(w.key(), sig, b);
-      cache_.put(w, sig, b);
-      ++flows_;
-    }
+    const int64_t c = cache_.find(w, sig);
+    const uint32_t b = c >= 0 ? uint32_t(c) : backendOf(p, w, sig);
     ++perBackend_[b];
-    if (field_ == FieldId::IpDst || field_ == FieldId::IpSrc)
+    if (address_)
       p.setAddress(field_, uint32_t(backends_[b]));
     else
       p.set(field_, backends_[b]);
@@ -574,6 +587,19 @@ public:
   }
 
 private:
+  /// The backend of a flow the cache does not know: from the table, or chosen for a new flow.
+  [[gnu::noinline]] uint32_t backendOf(const pkt::Packet &p, const FlowWords &w, hash_sig_t sig) {
+    uint32_t b = lookup(w, sig);
+    if (b == kNil) {
+      size_t n = backends_.size();
+      b = uint32_t(hashPolicy_ ? size_t(state::flowHash(p) % n) : size_t(nextRR_++ % n));
+      add(w.key(), sig, b);
+      ++flows_;
+    }
+    cache_.put(w, sig, b);
+    return b;
+  }
+
   /// The backend of \p w's flow in the table, or kNil.
   uint32_t lookup(const FlowWords &w, hash_sig_t sig) const {
     const FlowKey k = w.key();
@@ -603,6 +629,7 @@ private:
   }
 
   FieldId field_;
+  bool address_; ///< field_ is ip.src or ip.dst (Packet::setAddress)
   bool hashPolicy_;
   std::vector<uint64_t> backends_;
   std::vector<std::string> labels_; ///< "backend[i]=VALUE", as the reference names them
