@@ -569,14 +569,16 @@ int runCompiled(const RunOptions &o) {
   // Tables classified in software by a DPDK library (rte_lpm, rte_acl), with -v.
   if (o.verbose && st.contains("tables"))
     for (const auto &t : st["tables"]) fprintf(stderr, "  %s\n", t.get<std::string>().c_str());
-  // Flow caches of NAPTs and balancers (runtime/dataplane/FlowState.h), with -v.
+  // Flow caches of the stateful elements (runtime/dataplane/FlowState.h), with -v.
   if (o.verbose && st.contains("stateful"))
     for (const auto &e : st["stateful"])
       if (e.contains("flow_cache")) {
         uint64_t hits = e["flow_cache"].value("hits", uint64_t(0)), misses = e["flow_cache"].value("misses", uint64_t(0));
-        fprintf(stderr, "  %s (%s) on core %u: flow cache %llu hits, %llu misses (%.1f%% hits)\n",
-                e.value("nf", "").c_str(), e.value("kind", "").c_str(), e.value("core", 0u), (unsigned long long)hits,
-                (unsigned long long)misses, hits + misses ? 100.0 * double(hits) / double(hits + misses) : 0.0);
+        char share[32] = "no lookups";
+        if (hits + misses) snprintf(share, sizeof share, "%.1f%% hits", 100.0 * double(hits) / double(hits + misses));
+        fprintf(stderr, "  %s (%s) on core %u: flow cache %llu hits, %llu misses (%s)\n", e.value("nf", "").c_str(),
+                e.value("kind", "").c_str(), e.value("core", 0u), (unsigned long long)hits, (unsigned long long)misses,
+                share);
       }
   if (uint64_t cut = st["nic"].value("cut_by_port", uint64_t(0)))
     fprintf(stderr,

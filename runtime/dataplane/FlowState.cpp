@@ -130,13 +130,13 @@ public:
   FlowCache(const FlowCache &) = delete;
   FlowCache &operator=(const FlowCache &) = delete;
 
+  /// Empties the cache and gives it \p entries (the hit and miss counts go on).
   void init(uint32_t entries) {
     sets_ = entries >= 2 ? std::bit_floor(entries) / 2 : 0;
     // No cache: one set that nothing is put in, so that find() needs no test of its own.
     store_.assign(std::max<size_t>(size_t(sets_) * 2, 2), Entry{});
     e_ = store_.data();
     mask_ = sets_ ? sets_ - 1 : 0;
-    hits_ = misses_ = 0;
   }
   bool enabled() const { return sets_ != 0; }
   /// The data cached for \p k (hashed \p sig), or -1. An empty entry (b = 0) never matches:
@@ -168,6 +168,13 @@ public:
   }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
+  /// Calls \p f(key, data) for every entry until it returns false; whether none did.
+  template <typename F> bool every(F f) const {
+    for (uint32_t i = 0; i < sets_ * 2; ++i)
+      if (e_[i].b > kKeyMask && !f(FlowWords{e_[i].a, e_[i].b & kKeyMask}, uint32_t(e_[i].b >> kDataShift) - 1))
+        return false;
+    return true;
+  }
 
 private:
   /// The key's 16 bytes as two words; the last 3 bytes (FlowKey::pad) are zero, so an entry
@@ -259,6 +266,22 @@ private:
   uint32_t capacity_ = 0;
 };
 
+/// A cached key as text (its two words in hex), for cacheConsistent().
+std::string showWords(const FlowWords &w) {
+  char b[64];
+  snprintf(b, sizeof b, "key %016llx %016llx", (unsigned long long)w.a, (unsigned long long)w.b);
+  return b;
+}
+
+/// The data an rte_hash table holds for \p w (its position, or with \p data its data), or -1.
+int64_t tableAnswer(const HashTable &t, const FlowWords &w, bool data) {
+  const FlowKey k = w.key();
+  void *d;
+  int32_t pos = data ? rte_hash_lookup_with_hash_data(t.get(), &k, w.hash(), &d) : rte_hash_lookup_with_hash(t.get(), &k, w.hash());
+  if (pos < 0) return -1;
+  return data ? int64_t(uintptr_t(d)) : pos;
+}
+
 /// The links of an entry in an intrusive LRU list of array indices.
 struct Links {
   uint32_t prev = kNil, next = kNil;
@@ -297,13 +320,27 @@ public:
     Value value;
   };
 
-  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) {
+  /// \p cacheEntries: a flow cache in front of the table, for a 16-byte key whose last 3 bytes
+  /// are always 0 (FlowCache keeps its data there): the caller says so by giving entries.
+  bool init(uint32_t entries, uint64_t timeoutNs, uint32_t cacheEntries, std::string &err) {
     timeoutNs_ = timeoutNs;
+    cacheEntries_ = sizeof(Key) == sizeof(FlowWords) ? cacheEntries : 0;
     if (!table_.create(entries, sizeof(Key), err)) return false;
     slots_.resize(entries);
+    initCache();
     return true;
   }
   hash_sig_t hash(const Key &k) const { return keyHash(k); }
+  const FlowCache &cache() const { return cache_; }
+  bool cacheConsistent(std::string &why) const {
+    return cache_.every([&](const FlowWords &w, uint32_t pos) {
+      int64_t t = tableAnswer(table_, w, false);
+      if (t == int64_t(pos) && pos < slots_.size() && words(slots_[pos].key).a == w.a && words(slots_[pos].key).b == w.b)
+        return true;
+      why = showWords(w) + ": cached position " + std::to_string(pos) + ", the table's " + std::to_string(t);
+      return false;
+    });
+  }
 
   /// Removes every entry with now - lastUsed >= timeout, calling \p onExpire(slot) first.
   template <typename F> void expire(uint64_t now, F onExpire) {
@@ -312,10 +349,16 @@ public:
       erase(lru_.head);
     }
   }
-  /// The position of \p k's live entry, or -1.
-  int32_t find(const Key &k, hash_sig_t sig) const {
+  /// The position of \p k's live entry, or -1: from the flow cache, else from the table (the
+  /// cache then learns it).
+  int32_t find(const Key &k, hash_sig_t sig) {
+    if (cacheEntries_) {
+      if (int64_t c = cache_.find(words(k), sig); c >= 0) return int32_t(c);
+    }
     int32_t pos = rte_hash_lookup_with_hash(table_.get(), &k, sig);
-    return pos >= 0 ? pos : -1;
+    if (pos < 0) return -1;
+    if (cacheEntries_) cache_.put(words(k), sig, uint32_t(pos));
+    return pos;
   }
   Slot &at(uint32_t pos) { return slots_[pos]; }
   void touch(uint32_t pos, uint64_t now) {
@@ -337,12 +380,14 @@ public:
     s.value = v;
     lru_.pushBack(slots_, uint32_t(pos));
     ++size_;
+    if (cacheEntries_) cache_.put(words(k), sig, uint32_t(pos));
     return uint32_t(pos);
   }
   void erase(uint32_t pos) {
     Slot &s = slots_[pos];
     int32_t rc = rte_hash_del_key_with_hash(table_.get(), &s.key, s.sig);
     if (rc != int32_t(pos)) fatal("rte_hash_del_key_with_hash: the flow table lost a key");
+    if (cacheEntries_) cache_.drop(words(s.key), s.sig);
     lru_.unlink(slots_, pos);
     --size_;
   }
@@ -363,6 +408,13 @@ private:
     table_ = std::move(bigger);
     slots_ = std::move(slots);
     lru_ = lru;
+    initCache(); // every position moved
+  }
+  /// An empty cache, or none when positions no longer fit its data.
+  void initCache() { cache_.init(table_.capacity() - 1 <= FlowCache::kMaxData ? cacheEntries_ : 0); }
+  static FlowWords words(const Key &k) {
+    if constexpr (sizeof(Key) == sizeof(FlowWords)) return std::bit_cast<FlowWords>(k);
+    else return {};
   }
 
   uint64_t timeoutNs_ = 0;
@@ -370,16 +422,24 @@ private:
   std::vector<Slot> slots_;
   LruList lru_;
   size_t size_ = 0;
+  uint32_t cacheEntries_ = 0; ///< 0: no flow cache
+  FlowCache cache_;           ///< key -> position
 };
 
 // ---- Napt -------------------------------------------------------------------------------------
 
 /// A state with a FlowCache (flowCacheCounts reads it).
 struct CachedState {
-  FlowCache cache_;
+  virtual ~CachedState() = default;
+  virtual const FlowCache &flowCache() const = 0;
+  /// Whether every entry of the cache is a key of the table with the table's data; else false
+  /// and \p why.
+  virtual bool cacheConsistent(std::string &why) const = 0;
 };
 
+
 class NaptFlowState final : public ElementState, public CachedState {
+  FlowCache cache_; ///< in front of table_
 public:
   explicit NaptFlowState(const ir::Napt &e)
       : address_(e.address), portLo_(e.portLo), rangeSize_(uint32_t(e.portHi) - e.portLo + 1),
@@ -418,6 +478,16 @@ public:
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"in", in_},       {"translated", translated_}, {"returned", returned_},
             {"dropped", dropped_}, {"mappings", live_},       {"allocated", allocated_}};
+  }
+  const FlowCache &flowCache() const override { return cache_; }
+  bool cacheConsistent(std::string &why) const override {
+    return cache_.every([&](const FlowWords &w, uint32_t off) {
+      int64_t t = tableAnswer(table_, w, true);
+      if (t == int64_t(off) && live(off) && FlowWords::of(map_[off].key).a == w.a && FlowWords::of(map_[off].key).b == w.b)
+        return true;
+      why = showWords(w) + ": cached port offset " + std::to_string(off) + ", the table's " + std::to_string(t);
+      return false;
+    });
   }
 
 private:
@@ -542,7 +612,7 @@ private:
   uint64_t timeoutNs_;
   FieldId addrA_, portA_, addrB_, portB_;
   bool srcNat_;
-  HashTable table_;            // cache_ (CachedState) in front of it
+  HashTable table_;
   std::vector<Mapping> map_;   ///< by port offset
   std::vector<uint64_t> used_; ///< bit i: port portLo + i belongs to a live mapping
   LruList lru_;
@@ -555,6 +625,7 @@ private:
 // ---- Balance ----------------------------------------------------------------------------------
 
 class BalanceFlowState final : public ElementState, public CachedState {
+  FlowCache cache_; ///< in front of table_ (flows are never deleted; growth keeps their backend)
 public:
   BalanceFlowState(const ir::Balance &e, std::vector<std::string> labels)
       : field_(e.field), address_(e.field == FieldId::IpDst || e.field == FieldId::IpSrc),
@@ -584,6 +655,15 @@ public:
     std::vector<std::pair<std::string, uint64_t>> c = {{"in", in_}, {"flows", flows_}};
     for (size_t i = 0; i < backends_.size(); ++i) c.push_back({labels_[i], perBackend_[i]});
     return c;
+  }
+  const FlowCache &flowCache() const override { return cache_; }
+  bool cacheConsistent(std::string &why) const override {
+    return cache_.every([&](const FlowWords &w, uint32_t b) {
+      int64_t t = tableAnswer(table_, w, true);
+      if (t == int64_t(b)) return true;
+      why = showWords(w) + ": cached backend " + std::to_string(b) + ", the table's " + std::to_string(t);
+      return false;
+    });
   }
 
 private:
@@ -633,17 +713,23 @@ private:
   bool hashPolicy_;
   std::vector<uint64_t> backends_;
   std::vector<std::string> labels_; ///< "backend[i]=VALUE", as the reference names them
-  HashTable table_; // cache_ (CachedState) in front of it: flows are never deleted, growth keeps their backend
+  HashTable table_;
   uint64_t nextRR_ = 0, in_ = 0, flows_ = 0;
   std::vector<uint64_t> perBackend_;
 };
 
 // ---- Monitor ----------------------------------------------------------------------------------
 
-template <size_t W> class MonitorFlowState final : public ElementState {
+template <size_t W> class MonitorFlowState final : public ElementState, public CachedState {
 public:
   explicit MonitorFlowState(std::vector<FieldId> key) : key_(std::move(key)) {}
-  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) { return flows_.init(entries, timeoutNs, err); }
+  /// A flow cache when the key leaves the last 3 bytes of a 2-word key 0 (104 bits or fewer:
+  /// the 5-tuple, the default key, takes 104).
+  bool init(uint32_t entries, uint64_t timeoutNs, uint32_t cacheEntries, std::string &err) {
+    return flows_.init(entries, timeoutNs, W == 2 && keyBits(key_) <= 104 ? cacheEntries : 0, err);
+  }
+  const FlowCache &flowCache() const override { return flows_.cache(); }
+  bool cacheConsistent(std::string &why) const override { return flows_.cacheConsistent(why); }
 
   Result process(pkt::Packet &p) override {
     ++in_;
@@ -678,10 +764,14 @@ private:
 
 // ---- Conntrack --------------------------------------------------------------------------------
 
-class ConntrackFlowState final : public ElementState {
+class ConntrackFlowState final : public ElementState, public CachedState {
 public:
   explicit ConntrackFlowState(const ir::Conntrack &e) : strict_(e.strict) {}
-  bool init(uint32_t entries, uint64_t timeoutNs, std::string &err) { return conns_.init(entries, timeoutNs, err); }
+  bool init(uint32_t entries, uint64_t timeoutNs, uint32_t cacheEntries, std::string &err) {
+    return conns_.init(entries, timeoutNs, cacheEntries, err);
+  }
+  const FlowCache &flowCache() const override { return conns_.cache(); }
+  bool cacheConsistent(std::string &why) const override { return conns_.cacheConsistent(why); }
 
   Result process(pkt::Packet &p) override {
     ++in_;
@@ -700,14 +790,18 @@ private:
   static constexpr uint64_t kSyn = 0x02, kRst = 0x04, kAck = 0x10;
   struct None {};
 
-  /// The 5-tuple with the endpoints (address, port) in ascending order.
+  /// The 5-tuple with the endpoints (address, port) in ascending order (built in registers:
+  /// FlowWords).
   static FlowKey canonical(const pkt::Packet &p) {
-    Tuple t = Tuple::of(p);
-    if (std::make_pair(t.dst, t.dport) < std::make_pair(t.src, t.sport)) {
-      std::swap(t.src, t.dst);
-      std::swap(t.sport, t.dport);
+    uint32_t src = uint32_t(p.get(FieldId::IpSrc)), dst = uint32_t(p.get(FieldId::IpDst));
+    uint16_t sport = uint16_t(p.get(FieldId::TpSrc)), dport = uint16_t(p.get(FieldId::TpDst));
+    if (std::make_pair(dst, dport) < std::make_pair(src, sport)) {
+      std::swap(src, dst);
+      std::swap(sport, dport);
     }
-    return FlowKey::of(t);
+    return FlowWords{uint64_t(src) | uint64_t(dst) << 32,
+                     uint64_t(sport) | uint64_t(dport) << 16 | uint64_t(uint8_t(p.get(FieldId::IpProto))) << 32}
+        .key();
   }
 
   bool decide(const pkt::Packet &p, uint64_t now) {
@@ -871,15 +965,16 @@ size_t keyWords(unsigned bits) {
   return words <= 2 ? 2 : words <= 4 ? 4 : 6;
 }
 
-std::unique_ptr<ElementState> makeMonitor(const ir::Monitor &e, std::string &err, uint32_t entries) {
+std::unique_ptr<ElementState> makeMonitor(const ir::Monitor &e, std::string &err, uint32_t entries,
+                                          uint32_t cacheEntries) {
   std::vector<FieldId> key = e.key.empty() ? std::vector<FieldId>{FieldId::IpSrc, FieldId::IpDst, FieldId::IpProto,
                                                                   FieldId::TpSrc, FieldId::TpDst}
                                            : e.key;
   uint64_t timeoutNs = uint64_t(e.timeoutSec) * kNsPerSec;
   switch (keyWords(keyBits(key))) {
-  case 2: return build(std::make_unique<MonitorFlowState<2>>(key), err, entries, timeoutNs);
-  case 4: return build(std::make_unique<MonitorFlowState<4>>(key), err, entries, timeoutNs);
-  case 6: return build(std::make_unique<MonitorFlowState<6>>(key), err, entries, timeoutNs);
+  case 2: return build(std::make_unique<MonitorFlowState<2>>(key), err, entries, timeoutNs, cacheEntries);
+  case 4: return build(std::make_unique<MonitorFlowState<4>>(key), err, entries, timeoutNs, cacheEntries);
+  case 6: return build(std::make_unique<MonitorFlowState<6>>(key), err, entries, timeoutNs, cacheEntries);
   default: err = "monitor: the key is longer than 320 bits"; return nullptr;
   }
 }
@@ -897,11 +992,16 @@ std::unique_ptr<ElementState> makeRateLimit(const ir::RateLimit &e, std::string 
 
 } // namespace
 
+bool flowCacheConsistent(const ElementState &s, std::string &why) {
+  const auto *c = dynamic_cast<const CachedState *>(&s);
+  return !c || c->cacheConsistent(why);
+}
+
 bool flowCacheCounts(const ElementState &s, uint64_t &hits, uint64_t &misses) {
   const auto *c = dynamic_cast<const CachedState *>(&s);
-  if (!c || !c->cache_.enabled()) return false;
-  hits = c->cache_.hits();
-  misses = c->cache_.misses();
+  if (!c || !c->flowCache().enabled()) return false;
+  hits = c->flowCache().hits();
+  misses = c->flowCache().misses();
   return true;
 }
 
@@ -939,10 +1039,11 @@ std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &e
     }
     return build(std::make_unique<BalanceFlowState>(b, std::move(labels)), err, entries, cacheEntries);
   }
-  case ir::ElementKind::Monitor: return makeMonitor(static_cast<const ir::Monitor &>(e), err, entries);
+  case ir::ElementKind::Monitor: return makeMonitor(static_cast<const ir::Monitor &>(e), err, entries, cacheEntries);
   case ir::ElementKind::Conntrack: {
     const auto &c = static_cast<const ir::Conntrack &>(e);
-    return build(std::make_unique<ConntrackFlowState>(c), err, entries, uint64_t(c.timeoutSec) * kNsPerSec);
+    return build(std::make_unique<ConntrackFlowState>(c), err, entries, uint64_t(c.timeoutSec) * kNsPerSec,
+                 cacheEntries);
   }
   case ir::ElementKind::RateLimit: return makeRateLimit(static_cast<const ir::RateLimit &>(e), err, entries);
   case ir::ElementKind::Dpi: return nullptr;

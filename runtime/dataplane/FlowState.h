@@ -15,10 +15,12 @@
 /// that cannot grow (DPDK's memory or memzones exhausted, or 2^30 entries) ends the process
 /// with a message on stderr (abort) rather than change the element's behaviour.
 ///
-/// Flow caches: NAPT and Balance look a packet's key up first in a FlowCache, a per-core
-/// exact-match cache of the table's answers (two ways a set, 16 bytes an entry, after OVS-DPDK's
-/// EMC), and in the rte_hash only when it misses: the cache holds only keys the table holds, with
-/// the same data, and forgets a key the table deletes, so that the answers are the same.
+/// Flow caches: NAPT, Balance, Conntrack and Monitor (with a key of at most 104 bits, e.g. the
+/// default 5-tuple) look a packet's key up first in a FlowCache, a per-core exact-match cache of
+/// the table's answers (two ways a set, 16 bytes an entry, after OVS-DPDK's EMC), and in the
+/// rte_hash only when it misses: the cache holds only keys the table holds, with the same data
+/// (a port offset, a backend, a table position), forgets a key the table deletes and is emptied
+/// when the table grows (positions move), so that the answers are the same.
 ///
 /// Every table is an rte_hash with a unique name (rte_hash names are global to the EAL), freed
 /// when its state is destroyed. Each takes two of the EAL's RTE_MAX_MEMZONE (2560) memzones,
@@ -36,8 +38,8 @@ namespace metron::dp {
 
 /// Initial capacity of the growing tables (Balance, Monitor, Conntrack, RateLimit).
 constexpr uint32_t kFlowStateInitialEntries = 64 * 1024;
-/// Entries of a NAPT's or a balancer's flow cache (128 KiB): enough that a few thousand active
-/// flows rarely share a set. A NAPT's is at most twice its part of the port range.
+/// Entries of a flow cache (128 KiB): enough that a few thousand active flows rarely share a
+/// set. A NAPT's is at most twice its part of the port range.
 constexpr uint32_t kFlowCacheEntries = 8192;
 
 /// The data plane's state for a stateful element, its flow table an rte_hash (behaviour:
@@ -52,5 +54,9 @@ std::unique_ptr<state::ElementState> makeFlowState(const ir::Element &e, std::st
 
 /// The flow cache's hits and misses of a state makeFlowState made; false when it has none.
 bool flowCacheCounts(const state::ElementState &s, uint64_t &hits, uint64_t &misses);
+
+/// For tests: whether every entry of the flow cache of a state makeFlowState made is a key its
+/// table holds, with the table's data (true for a state without a cache); else false and \p why.
+bool flowCacheConsistent(const state::ElementState &s, std::string &why);
 
 } // namespace metron::dp

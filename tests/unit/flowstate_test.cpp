@@ -255,6 +255,15 @@ RunStats differential(const ir::Element &e, Gen &g, size_t n, uint32_t initialEn
       EXPECT_EQ(ca, cb);
       return st;
     }
+    // The flow cache holds only what the table holds: after every packet with a small cache,
+    // every 64 packets with a large one.
+    if (cacheEntries <= 64 || i % 64 == 63 || i + 1 == n) {
+      std::string why;
+      if (!flowCacheConsistent(*dp, why)) {
+        ADD_FAILURE() << "packet " << i << ": the flow cache differs from the table: " << why;
+        return st;
+      }
+    }
     for (const auto &[name, v] : ca) st.peak[name] = std::max(st.peak[name], v);
     st.last = std::move(ca);
     g.observe(a, ra.drop);
@@ -404,8 +413,14 @@ TEST(FlowStateMonitor, KeysTimeoutsGrowth) {
       Gen::Options o = opts(48, timeout);
       if (seed % 2) o.quantumNs = o.timeoutNs / 8;
       Gen g(++seed, o);
-      RunStats s = differential(e, g, 8000);
+      // Every other run with a flow cache of 4 entries (evictions); 2-word keys have one.
+      RunStats s = differential(e, g, 8000, 8, seed % 2 ? 4 : kFlowCacheEntries);
       ASSERT_TRUE(s.equal);
+      if (key.size() <= 1 && timeout != 0) {
+        EXPECT_GT(s.cacheHits, 100u);
+      } else if (key.size() > 1) {
+        EXPECT_EQ(s.cacheHits + s.cacheMisses, 0u); // keys of 4 and 6 words: no cache
+      }
       if (timeout == 0) {
         EXPECT_EQ(s.peak["flows"], 1u); // every entry expires at the next packet
       } else {
@@ -430,8 +445,9 @@ TEST(FlowStateConntrack, StrictAndNot) {
       Gen::Options o = opts(160, timeout);
       if (seed % 2) o.quantumNs = o.timeoutNs / 8;
       Gen g(++seed, o);
-      RunStats s = differential(e, g, 15000);
+      RunStats s = differential(e, g, 15000, 8, seed % 2 ? 4 : kFlowCacheEntries);
       ASSERT_TRUE(s.equal);
+      EXPECT_GT(s.cacheHits, 100u);
       EXPECT_GT(s.get("dropped"), 100u);
       EXPECT_GT(s.get("passed"), 1000u);
       EXPECT_GT(s.peak["connections"], 16u);
