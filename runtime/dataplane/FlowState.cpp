@@ -846,21 +846,34 @@ private:
 // ---- RateLimit --------------------------------------------------------------------------------
 
 /// W == 0: the key is empty, one bucket for every packet (no table).
-template <size_t W> class RateLimitFlowState final : public ElementState {
+template <size_t W> class RateLimitFlowState final : public ElementState, public CachedState {
 public:
   explicit RateLimitFlowState(const ir::RateLimit &e)
       : key_(e.key), packets_(e.packets), rate_(e.rate),
         capacity_(u128(e.packets ? e.burst : 8 * e.burst) * kNsPerSec) {}
 
-  bool init([[maybe_unused]] uint32_t entries, std::string &err) {
+  /// A flow cache (key -> bucket position) when the key takes one set of 2 words with the last
+  /// 3 bytes 0 (at most 104 bits).
+  bool init([[maybe_unused]] uint32_t entries, [[maybe_unused]] uint32_t cacheEntries, std::string &err) {
     if constexpr (W == 0) {
       buckets_.resize(1);
       return true;
     } else {
       if (!table_.create(entries, sizeof(Key), err)) return false;
       buckets_.resize(entries);
+      cacheEntries_ = W == 2 && keyBits(key_) <= 104 ? cacheEntries : 0;
+      initCache();
       return true;
     }
+  }
+  const FlowCache &flowCache() const override { return cache_; }
+  bool cacheConsistent(std::string &why) const override {
+    return cache_.every([&](const FlowWords &w, uint32_t pos) {
+      int64_t t = tableAnswer(table_, w, false);
+      if (t == int64_t(pos)) return true;
+      why = showWords(w) + ": cached position " + std::to_string(pos) + ", the table's " + std::to_string(t);
+      return false;
+    });
   }
 
   Result process(pkt::Packet &p) override {
@@ -878,7 +891,11 @@ public:
     } else {
       Key k = Key::of(state::packKey(key_, p));
       hash_sig_t sig = keyHash(k);
-      int32_t pos = rte_hash_lookup_with_hash(table_.get(), &k, sig);
+      int32_t pos = cacheEntries_ ? int32_t(cache_.find(words(k), sig)) : -1;
+      if (pos < 0) {
+        pos = rte_hash_lookup_with_hash(table_.get(), &k, sig);
+        if (pos >= 0 && cacheEntries_) cache_.put(words(k), sig, uint32_t(pos));
+      }
       if (pos >= 0) {
         b = &buckets_[pos];
         refill(*b, now);
@@ -922,7 +939,14 @@ private:
       pos = rte_hash_add_key_with_hash(table_.get(), &k, sig);
     }
     if (pos < 0) fatal(std::string("ratelimit: rte_hash_add_key_with_hash: ") + rte_strerror(-pos));
+    if (cacheEntries_) cache_.put(words(k), sig, uint32_t(pos));
     return uint32_t(pos);
+  }
+  /// An empty cache, or none when positions no longer fit its data.
+  void initCache() { cache_.init(table_.capacity() - 1 <= FlowCache::kMaxData ? cacheEntries_ : 0); }
+  static FlowWords words(const Key &k) {
+    if constexpr (sizeof(Key) == sizeof(FlowWords)) return std::bit_cast<FlowWords>(k);
+    else return {};
   }
   /// A table twice as large with every bucket.
   void grow() {
@@ -939,6 +963,7 @@ private:
     }
     table_ = std::move(bigger);
     buckets_ = std::move(buckets);
+    initCache(); // every position moved
   }
 
   std::vector<FieldId> key_;
@@ -947,6 +972,8 @@ private:
   u128 capacity_;
   Clock clock_;
   HashTable table_;
+  uint32_t cacheEntries_ = 0;   ///< 0: no flow cache
+  FlowCache cache_;             ///< key -> position, in front of table_
   std::vector<Bucket> buckets_; ///< by key position
   uint64_t count_ = 0, in_ = 0, passed_ = 0, dropped_ = 0;
 };
@@ -979,13 +1006,14 @@ std::unique_ptr<ElementState> makeMonitor(const ir::Monitor &e, std::string &err
   }
 }
 
-std::unique_ptr<ElementState> makeRateLimit(const ir::RateLimit &e, std::string &err, uint32_t entries) {
+std::unique_ptr<ElementState> makeRateLimit(const ir::RateLimit &e, std::string &err, uint32_t entries,
+                                            uint32_t cacheEntries) {
   unsigned bits = keyBits(e.key);
-  if (bits == 0) return build(std::make_unique<RateLimitFlowState<0>>(e), err, entries);
+  if (bits == 0) return build(std::make_unique<RateLimitFlowState<0>>(e), err, entries, cacheEntries);
   switch (keyWords(bits)) {
-  case 2: return build(std::make_unique<RateLimitFlowState<2>>(e), err, entries);
-  case 4: return build(std::make_unique<RateLimitFlowState<4>>(e), err, entries);
-  case 6: return build(std::make_unique<RateLimitFlowState<6>>(e), err, entries);
+  case 2: return build(std::make_unique<RateLimitFlowState<2>>(e), err, entries, cacheEntries);
+  case 4: return build(std::make_unique<RateLimitFlowState<4>>(e), err, entries, cacheEntries);
+  case 6: return build(std::make_unique<RateLimitFlowState<6>>(e), err, entries, cacheEntries);
   default: err = "ratelimit: the key is longer than 320 bits"; return nullptr;
   }
 }
@@ -1045,7 +1073,8 @@ std::unique_ptr<ElementState> makeFlowState(const ir::Element &e, std::string &e
     return build(std::make_unique<ConntrackFlowState>(c), err, entries, uint64_t(c.timeoutSec) * kNsPerSec,
                  cacheEntries);
   }
-  case ir::ElementKind::RateLimit: return makeRateLimit(static_cast<const ir::RateLimit &>(e), err, entries);
+  case ir::ElementKind::RateLimit:
+    return makeRateLimit(static_cast<const ir::RateLimit &>(e), err, entries, cacheEntries);
   case ir::ElementKind::Dpi: return nullptr;
   default:
     err = "not a stateful element";

@@ -15,8 +15,8 @@
 /// that cannot grow (DPDK's memory or memzones exhausted, or 2^30 entries) ends the process
 /// with a message on stderr (abort) rather than change the element's behaviour.
 ///
-/// Flow caches: NAPT, Balance, Conntrack and Monitor (with a key of at most 104 bits, e.g. the
-/// default 5-tuple) look a packet's key up first in a FlowCache, a per-core exact-match cache of
+/// Flow caches: NAPT, Balance, Conntrack, and Monitor and RateLimit with a key of at most 104
+/// bits (e.g. the default 5-tuple), look a packet's key up first in a FlowCache, a per-core exact-match cache of
 /// the table's answers (two ways a set, 16 bytes an entry, after OVS-DPDK's EMC), and in the
 /// rte_hash only when it misses: the cache holds only keys the table holds, with the same data
 /// (a port offset, a backend, a table position), forgets a key the table deletes and is emptied

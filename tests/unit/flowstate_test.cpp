@@ -472,12 +472,18 @@ TEST(FlowStateRateLimit, PacketsBitsKeys) {
       Gen::Options o = opts(64, 1);
       o.fresh = 0.05;
       Gen g(++seed, o);
-      RunStats s = differential(e, g, 10000);
+      // Every other run with a flow cache of 4 entries (evictions); keys of 2 words have one.
+      RunStats s = differential(e, g, 10000, 8, seed % 2 ? 4 : kFlowCacheEntries);
       ASSERT_TRUE(s.equal);
       EXPECT_GT(s.get("dropped"), 100u);
       EXPECT_GT(s.get("passed"), 100u);
       if (key.size() > 1) {
         EXPECT_GT(s.get("buckets"), 16u);
+      }
+      if (key.size() == 1 || key.size() == 5) {
+        EXPECT_GT(s.cacheHits, 100u);
+      } else {
+        EXPECT_EQ(s.cacheHits + s.cacheMisses, 0u); // no key, or one of 4 words: no cache
       }
     }
 }
