@@ -266,20 +266,23 @@ private:
   uint32_t capacity_ = 0;
 };
 
-/// A cached key as text (its two words in hex), for cacheConsistent().
-std::string showWords(const FlowWords &w) {
-  char b[64];
-  snprintf(b, sizeof b, "key %016llx %016llx", (unsigned long long)w.a, (unsigned long long)w.b);
-  return b;
-}
-
-/// The data an rte_hash table holds for \p w (its position, or with \p data its data), or -1.
-int64_t tableAnswer(const HashTable &t, const FlowWords &w, bool data) {
-  const FlowKey k = w.key();
-  void *d;
-  int32_t pos = data ? rte_hash_lookup_with_hash_data(t.get(), &k, w.hash(), &d) : rte_hash_lookup_with_hash(t.get(), &k, w.hash());
-  if (pos < 0) return -1;
-  return data ? int64_t(uintptr_t(d)) : pos;
+/// For CachedState::cacheConsistent: whether every entry of \p cache is what \p table answers
+/// for its key (its position; with \p data, its data) and \p also(key, value) holds; else false
+/// and \p why, naming the value as \p what.
+template <typename F>
+bool cacheAgrees(const FlowCache &cache, const HashTable &table, bool data, const char *what, std::string &why, F also) {
+  return cache.every([&](const FlowWords &w, uint32_t v) {
+    const FlowKey k = w.key();
+    void *d;
+    int32_t pos = data ? rte_hash_lookup_with_hash_data(table.get(), &k, w.hash(), &d)
+                       : rte_hash_lookup_with_hash(table.get(), &k, w.hash());
+    const int64_t t = pos < 0 ? -1 : data ? int64_t(uintptr_t(d)) : pos;
+    if (t == int64_t(v) && also(w, v)) return true;
+    char key[48];
+    snprintf(key, sizeof key, "%016llx %016llx", (unsigned long long)w.a, (unsigned long long)w.b);
+    why = std::string("key ") + key + ": cached " + what + " " + std::to_string(v) + ", the table's " + std::to_string(t);
+    return false;
+  });
 }
 
 /// The links of an entry in an intrusive LRU list of array indices.
@@ -333,12 +336,8 @@ public:
   hash_sig_t hash(const Key &k) const { return keyHash(k); }
   const FlowCache &cache() const { return cache_; }
   bool cacheConsistent(std::string &why) const {
-    return cache_.every([&](const FlowWords &w, uint32_t pos) {
-      int64_t t = tableAnswer(table_, w, false);
-      if (t == int64_t(pos) && pos < slots_.size() && words(slots_[pos].key).a == w.a && words(slots_[pos].key).b == w.b)
-        return true;
-      why = showWords(w) + ": cached position " + std::to_string(pos) + ", the table's " + std::to_string(t);
-      return false;
+    return cacheAgrees(cache_, table_, false, "position", why, [&](const FlowWords &w, uint32_t pos) {
+      return pos < slots_.size() && words(slots_[pos].key).a == w.a && words(slots_[pos].key).b == w.b;
     });
   }
 
@@ -481,12 +480,8 @@ public:
   }
   const FlowCache &flowCache() const override { return cache_; }
   bool cacheConsistent(std::string &why) const override {
-    return cache_.every([&](const FlowWords &w, uint32_t off) {
-      int64_t t = tableAnswer(table_, w, true);
-      if (t == int64_t(off) && live(off) && FlowWords::of(map_[off].key).a == w.a && FlowWords::of(map_[off].key).b == w.b)
-        return true;
-      why = showWords(w) + ": cached port offset " + std::to_string(off) + ", the table's " + std::to_string(t);
-      return false;
+    return cacheAgrees(cache_, table_, true, "port offset", why, [&](const FlowWords &w, uint32_t off) {
+      return live(off) && FlowWords::of(map_[off].key).a == w.a && FlowWords::of(map_[off].key).b == w.b;
     });
   }
 
@@ -658,12 +653,7 @@ public:
   }
   const FlowCache &flowCache() const override { return cache_; }
   bool cacheConsistent(std::string &why) const override {
-    return cache_.every([&](const FlowWords &w, uint32_t b) {
-      int64_t t = tableAnswer(table_, w, true);
-      if (t == int64_t(b)) return true;
-      why = showWords(w) + ": cached backend " + std::to_string(b) + ", the table's " + std::to_string(t);
-      return false;
-    });
+    return cacheAgrees(cache_, table_, true, "backend", why, [](const FlowWords &, uint32_t) { return true; });
   }
 
 private:
@@ -868,12 +858,7 @@ public:
   }
   const FlowCache &flowCache() const override { return cache_; }
   bool cacheConsistent(std::string &why) const override {
-    return cache_.every([&](const FlowWords &w, uint32_t pos) {
-      int64_t t = tableAnswer(table_, w, false);
-      if (t == int64_t(pos)) return true;
-      why = showWords(w) + ": cached position " + std::to_string(pos) + ", the table's " + std::to_string(t);
-      return false;
-    });
+    return cacheAgrees(cache_, table_, false, "position", why, [](const FlowWords &, uint32_t) { return true; });
   }
 
   Result process(pkt::Packet &p) override {
