@@ -14,6 +14,9 @@
 /// The hash of a packet's key is computed once (keyHash: the tables' rte_hash_crc inlined, the
 /// value rte_hash_hash gives) and passed to every lookup/add/delete of that packet (the
 /// _with_hash calls); entries keep it for their deletion and for growth.
+/// In front of the tables of 16-byte keys, a FlowCache (FlowState.h) answers for known flows;
+/// NAPT and Balance build their key in registers (FlowWords) and keep their known-flow path
+/// alone inline.
 //===----------------------------------------------------------------------------------------===//
 #include "runtime/dataplane/FlowState.h"
 
@@ -46,7 +49,6 @@ using state::Clock;
 using state::ElementState;
 using state::kNsPerSec;
 using state::Result;
-using state::Tuple;
 
 constexpr uint32_t kNil = UINT32_MAX;
 
@@ -75,11 +77,6 @@ struct FlowKey {
   uint16_t sport = 0, dport = 0;
   uint8_t proto = 0;
   uint8_t pad[3] = {0, 0, 0};
-  static FlowKey of(const Tuple &t) {
-    FlowKey k;
-    k.src = t.src, k.dst = t.dst, k.sport = t.sport, k.dport = t.dport, k.proto = t.proto;
-    return k;
-  }
 };
 static_assert(sizeof(FlowKey) == 16 && std::has_unique_object_representations_v<FlowKey>);
 
@@ -113,8 +110,9 @@ template <size_t W> struct WordsKey {
   }
 };
 
-/// A per-core exact-match cache in front of a flow table keyed by FlowKey (after OVS-DPDK's
-/// EMC): the key and the table's data for it (a NAPT port offset, a backend index), 16 bytes an
+/// A per-core exact-match cache in front of a flow table with 16-byte keys whose last 3 bytes
+/// are 0 (FlowKey, a WordsKey<2> of at most 104 bits), after OVS-DPDK's EMC: the key and the
+/// table's data for it (a NAPT port offset, a backend index, a table position), 16 bytes an
 /// entry, two ways a set, the set chosen by the key's hash. It only remembers what the table
 /// answered: a hit returns the data the rte_hash lookup would return, because the owner puts
 /// an entry only for a key the table holds with that data and drops it when it deletes the key
@@ -126,7 +124,7 @@ public:
   /// The most data a cache entry holds (24 bits, one value reserved for "empty").
   static constexpr uint32_t kMaxData = (1u << 24) - 2;
 
-  FlowCache() = default;
+  FlowCache() { init(0); }
   FlowCache(const FlowCache &) = delete;
   FlowCache &operator=(const FlowCache &) = delete;
 
@@ -436,9 +434,7 @@ struct CachedState {
   virtual bool cacheConsistent(std::string &why) const = 0;
 };
 
-
 class NaptFlowState final : public ElementState, public CachedState {
-  FlowCache cache_; ///< in front of table_
 public:
   explicit NaptFlowState(const ir::Napt &e)
       : address_(e.address), portLo_(e.portLo), rangeSize_(uint32_t(e.portHi) - e.portLo + 1),
@@ -608,6 +604,7 @@ private:
   FieldId addrA_, portA_, addrB_, portB_;
   bool srcNat_;
   HashTable table_;
+  FlowCache cache_;            ///< in front of table_
   std::vector<Mapping> map_;   ///< by port offset
   std::vector<uint64_t> used_; ///< bit i: port portLo + i belongs to a live mapping
   LruList lru_;
@@ -620,7 +617,6 @@ private:
 // ---- Balance ----------------------------------------------------------------------------------
 
 class BalanceFlowState final : public ElementState, public CachedState {
-  FlowCache cache_; ///< in front of table_ (flows are never deleted; growth keeps their backend)
 public:
   BalanceFlowState(const ir::Balance &e, std::vector<std::string> labels)
       : field_(e.field), address_(e.field == FieldId::IpDst || e.field == FieldId::IpSrc),
@@ -704,6 +700,7 @@ private:
   std::vector<uint64_t> backends_;
   std::vector<std::string> labels_; ///< "backend[i]=VALUE", as the reference names them
   HashTable table_;
+  FlowCache cache_; ///< in front of table_ (flows are never deleted; growth keeps their backend)
   uint64_t nextRR_ = 0, in_ = 0, flows_ = 0;
   std::vector<uint64_t> perBackend_;
 };

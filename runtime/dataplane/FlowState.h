@@ -16,11 +16,12 @@
 /// with a message on stderr (abort) rather than change the element's behaviour.
 ///
 /// Flow caches: NAPT, Balance, Conntrack, and Monitor and RateLimit with a key of at most 104
-/// bits (e.g. the default 5-tuple), look a packet's key up first in a FlowCache, a per-core exact-match cache of
-/// the table's answers (two ways a set, 16 bytes an entry, after OVS-DPDK's EMC), and in the
-/// rte_hash only when it misses: the cache holds only keys the table holds, with the same data
-/// (a port offset, a backend, a table position), forgets a key the table deletes and is emptied
-/// when the table grows (positions move), so that the answers are the same.
+/// bits (e.g. the default 5-tuple), look a packet's key up first in a FlowCache, a per-core
+/// exact-match cache of the table's answers (two ways a set, 16 bytes an entry, after OVS-DPDK's
+/// EMC), and in the rte_hash only when it misses: the cache holds only keys the table holds,
+/// with the same data (a port offset, a backend, a table position), forgets a key the table
+/// deletes and is emptied when the table grows (positions move), so that the answers are the
+/// same.
 ///
 /// Every table is an rte_hash with a unique name (rte_hash names are global to the EAL), freed
 /// when its state is destroyed. Each takes two of the EAL's RTE_MAX_MEMZONE (2560) memzones,
