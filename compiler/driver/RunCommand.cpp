@@ -46,6 +46,7 @@ struct RunOptions {
   uint32_t maxClasses = 16384;
   std::string cpu = "native";
   std::string processes = "auto";
+  std::string flowCache; ///< --flow-cache for the data plane; empty: its default
 };
 
 /// The hugepages the data plane gets with secondary processes: whether they are there (a
@@ -493,6 +494,7 @@ int runCompiled(const RunOptions &o) {
   std::vector<std::string> app = {"--", "--quiet", "--rules", cr.nicRules, "--dispatch", o.dispatch, "--processes", processes, "--stop-when-idle",
                                   "--stats", o.stats && o.statsFormat == "text" ? "text" : "none", "--stats-json",
                                   scratch + "/stats.json"};
+  if (!o.flowCache.empty()) app.insert(app.end(), {"--flow-cache", o.flowCache});
   std::vector<std::string> outPaths;
   unsigned dev = 0;
   for (const auto &n : cr.ingress) {
@@ -618,6 +620,16 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
                   "process), auto (secondary when hugepages are free and a hugetlbfs is mounted)")
       ->check(CLI::IsMember({"auto", "threads", "secondary"}))
       ->capture_default_str();
+  CLI::Option *flowCache = run->add_option("--flow-cache", ro->flowCache,
+                  "Entries of each stateful element's flow cache per core: 0 (none) or a power of two up to "
+                  "1048576 (default 8192; metronc-dataplane(8))")
+      ->check([](const std::string &v) -> std::string {
+        char *end = nullptr;
+        unsigned long n = strtoul(v.c_str(), &end, 10);
+        if (v.empty() || *end || v[0] == '-' || n == 1 || n > (1ul << 20) || (n & (n - 1)))
+          return "0 (no cache) or a power of two from 2 to 1048576";
+        return "";
+      });
   run->add_flag("-v,--verbose", ro->verbose, "Print the data plane's command line");
   CLI::Option *maxClasses =
       run->add_option("--max-classes", ro->maxClasses, "As for metronc compile")->check(CLI::Range(1u, 10000000u));
@@ -641,7 +653,8 @@ void addRunCommand(CLI::App &app, std::vector<Command> &cmds) {
   run->add_flag("--time-passes", ro->timePasses, "Print the time spent in each stage on stderr");
   // Options of the compiled data plane mean nothing to the interpreter, and a compiled output
   // has its topology, cores and bound already.
-  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses, cpu, processes}) reference->excludes(opt);
+  for (CLI::Option *opt : {topology, cores, keep, compiled, dispatch, maxClasses, cpu, processes, flowCache})
+    reference->excludes(opt);
   for (CLI::Option *opt : {topology, cores, maxClasses, cpu}) compiled->excludes(opt);
   cmds.push_back({run, [ro] { return runRun(*ro); }});
 }

@@ -116,6 +116,7 @@ struct Options {
   uint64_t maxPackets = 0;
   std::string processes = "threads"; ///< threads | secondary
   int secondaryCore = -1;             ///< --secondary-core: this process is that core's secondary
+  uint32_t flowCache = dp::kFlowCacheEntries; ///< entries of each stateful element's flow cache
 };
 
 /// Which core this process is when it is a secondary process (die() says so), else -1.
@@ -167,9 +168,13 @@ void usage() {
         "       [--dispatch auto|hardware|nic-model] [--stop-when-idle] [--quiet] [--stats text|json|none]\n"
         "       [--stats-json FILE] [--index NAME=FILE]... [--rx-capture NAME=FILE]... [--mbufs N]\n"
         "       [--max-packets N] [--stats-interval MS] [--processes threads|secondary]\n"
+        "       [--flow-cache ENTRIES]\n"
         "See metronc-dataplane(8).\n",
         stderr);
 }
+
+/// The most entries --flow-cache takes (16 MiB per stateful element and core).
+constexpr unsigned long kMaxFlowCache = 1ul << 20;
 
 Options parseOptions(int argc, char **argv) {
   Options o;
@@ -240,6 +245,13 @@ Options parseOptions(int argc, char **argv) {
       unsigned long k = strtoul(v.c_str(), &end, 10);
       if (v.empty() || *end || k >= RTE_MAX_LCORE) die("--secondary-core wants a core number, not '%s'", v.c_str());
       o.secondaryCore = int(k);
+    } else if (a == "--flow-cache") {
+      std::string v = need(i);
+      char *end = nullptr;
+      unsigned long n = strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end || v[0] == '-' || n == 1 || n > kMaxFlowCache || (n & (n - 1)))
+        die("--flow-cache wants 0 (no cache) or a power of two from 2 to %lu entries, not '%s'", kMaxFlowCache, v.c_str());
+      o.flowCache = uint32_t(n);
     } else if (a == "--max-packets") {
       o.maxPackets = strtoull(need(i).c_str(), nullptr, 10);
     } else if (a == "-h" || a == "--help") {
@@ -334,6 +346,7 @@ void loadProgram() {
   std::string err;
   R.prog = dp::ProgramRuntime::create(metron_program, err);
   if (!R.prog) die("%s", err.c_str());
+  R.prog->setFlowCacheEntries(R.opt.flowCache);
   R.config = R.prog->config();
   R.cores = R.prog->cores();
   R.portNames = R.prog->portNames();
@@ -1080,7 +1093,7 @@ void startSecondaries() {
     std::vector<std::string> args = {coreExecutable(k), "--proc-type=secondary", "--file-prefix=" + prefix,
                                      "--lcores=" + std::to_string(w->lcore) + "@(" + cpusOf(w->lcore) + ")"};
     args.insert(args.end(), fwd.begin(), fwd.end());
-    args.insert(args.end(), {"--", "--secondary-core", std::to_string(k)});
+    args.insert(args.end(), {"--", "--secondary-core", std::to_string(k), "--flow-cache", std::to_string(R.opt.flowCache)});
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -122,7 +122,7 @@ std::unique_ptr<mtr_core> ProgramRuntime::makeCore(uint32_t k, std::string &err)
       return nullptr;
     }
     // Flow tables on rte_hash (FlowState.h); DPI keeps the shared Hyperscan element.
-    auto st = makeFlowState(*el->element, err);
+    auto st = makeFlowState(*el->element, err, kFlowStateInitialEntries, flowCacheEntries_);
     if (!st && err.empty()) st = state::ElementState::create(*el->element, err);
     if (!st) {
       err = "stateful element " + nf + ": " + err;

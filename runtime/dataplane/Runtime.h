@@ -11,6 +11,7 @@
 
 #include "runtime/dataplane/Abi.h"
 #include "runtime/dataplane/Acl.h"
+#include "runtime/dataplane/FlowState.h"
 #include "runtime/dataplane/Lpm.h"
 #include "runtime/packet/Packet.h"
 #include "runtime/state/Describe.h"
@@ -159,6 +160,9 @@ public:
   const std::vector<ClassTable> &tables() const { return acl_; }
   /// Frees the rte_acl tables (before rte_eal_cleanup).
   void releaseDpdk() { acl_.clear(); }
+  /// The entries of the flow cache of each stateful element of the cores made after this
+  /// (FlowState.h; 0: none). Default: kFlowCacheEntries.
+  void setFlowCacheEntries(uint32_t n) { flowCacheEntries_ = n; }
 
 private:
   explicit ProgramRuntime(const mtr_program &p) : p_(p) {}
@@ -170,6 +174,7 @@ private:
   std::map<uint32_t, uint32_t> slotOfClass_;
   std::vector<ClassTable> acl_;
   std::vector<std::unique_ptr<state::DescribedElement>> elements_; ///< kept alive for the states
+  uint32_t flowCacheEntries_ = kFlowCacheEntries;
 };
 
 } // namespace metron::dp

@@ -8,6 +8,8 @@
 #                   worker runs the tagged group (one thread plays both: the cost is the sum);
 #   (d) tagged      the compiled chain on input the NIC already classified (its rte_flow rules
 #                   applied beforehand by the NIC model: marks, writes, drops);
+#   (d) no cache    (d) with the stateful elements' flow caches off (metronc-dataplane(8)
+#                   --flow-cache 0): what they are worth on this capture;
 #   untagged        the compiled chain classifying in software (for reference).
 # Chains: Router (3,522 Internet2 routes) -> NAPT -> LB (examples/router-napt-lb.metron) and
 # fw1_5K -> NAPT (written below), both compiled for examples/fig8b.toml (one server, ConnectX-5
@@ -90,9 +92,9 @@ METRON
 declare -A metron=([router_napt_lb]="$root/examples/router-napt-lb.metron" [fw1_5K_napt]="$tmp/fw1_5K-napt.metron")
 declare -A pcap=([router_napt_lb]="$tmp/router.pcap" [fw1_5K_napt]="$tmp/fw.pcap")
 chains=(router_napt_lb fw1_5K_napt)
-modes=(forward reference dispatcher tagged untagged)
+modes=(forward reference dispatcher tagged tagged_nocache untagged)
 declare -A label=([forward]="(a) forward" [reference]="(b) reference" [dispatcher]="(c) dispatcher"
-                  [tagged]="(d) tagged" [untagged]="untagged")
+                  [tagged]="(d) tagged" [tagged_nocache]="(d) no cache" [untagged]="untagged")
 
 for ch in "${chains[@]}"; do
   "$metronc" compile "${metron[$ch]}" --topology "$root/examples/fig8b.toml" --cores 1 --cpu native -o "$tmp/$ch" > "$tmp/$ch.compile" 2>&1 ||

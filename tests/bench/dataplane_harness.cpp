@@ -31,6 +31,8 @@
 ///   tagged      the NIC's rte_flow rules (dp::NicModel) applied to every packet before the
 ///               loop, as the NIC delivers them (its header writes, its mark; its drops never
 ///               reach the core), then attach + run(mark), in bursts of 32 (dp::runBurst);
+///   tagged_nocache  the same with the stateful elements' flow caches off (--flow-cache 0):
+///               what the caches are worth on this capture;
 ///   untagged    the same with MTR_UNTAGGED: the whole classification in software (table 0,
 ///               when rte_acl classifies it, once per burst, as the runtime's worker does).
 ///
@@ -125,14 +127,15 @@ void usage(const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
   fputs("usage: dataplane_harness --object OUT/bin/SERVER.o --rules OUT/rules/NIC.rte_flow.json --metron CHAIN.metron\n"
-        "         --pcap IN.pcap [--mode forward|reference|dispatcher|tagged|untagged[,...]|all] [--packets N]\n"
+        "         --pcap IN.pcap [--mode forward|reference|dispatcher|tagged|tagged_nocache|untagged[,...]|all]\n"
+        "         [--packets N]"
         "         [--repeat K] [--warmup W] [--snap BYTES]\n",
         stderr);
   fflush(nullptr);
   _exit(2);
 }
 
-const char *const kModes[] = {"forward", "reference", "dispatcher", "tagged", "untagged"};
+const char *const kModes[] = {"forward", "reference", "dispatcher", "tagged", "tagged_nocache", "untagged"};
 
 /// --warmup default: one pass over the capture.
 constexpr uint64_t kOnePass = ~uint64_t(0);
@@ -731,7 +734,8 @@ struct SetupTimes {
 int main(int argc, char **argv) {
   Options o = parseOptions(argc, argv);
   auto uses = [&](const char *m) { return std::find(o.modes.begin(), o.modes.end(), m) != o.modes.end(); };
-  const bool compiled = uses("dispatcher") || uses("tagged") || uses("untagged");
+  const bool tagged = uses("tagged") || uses("tagged_nocache");
+  const bool compiled = uses("dispatcher") || tagged || uses("untagged");
   // Only what the modes need is set up (under callgrind every step is ~50 times slower).
   SetupTimes setup;
   initEal();
@@ -777,11 +781,11 @@ int main(int argc, char **argv) {
 
   // The NIC's view of the capture, for tagged mode; which marks the dispatcher may use.
   RulesInfo ri;
-  if (uses("tagged") || uses("dispatcher")) ri = readRulesInfo(o.rules);
+  if (tagged || uses("dispatcher")) ri = readRulesInfo(o.rules);
   std::vector<bool> nicDropped;
   uint64_t nicUnmatched = 0;
   Input delivered;
-  if (uses("tagged")) {
+  if (tagged) {
     auto nic = dp::NicModel::load(o.rules, err);
     if (!nic) die("%s", err.c_str());
     delivered = nicDeliver(in, *nic, ri.port, nicDropped, nicUnmatched);
@@ -830,12 +834,14 @@ int main(int argc, char **argv) {
         r = bench_loop_untagged(c, o.packets, *core, burstPackets);
         gMeasured = false;
         if (rep == 0) mr.state = stateCounters(*rt, *core);
-      } else if (mode == "tagged") {
+      } else if (mode == "tagged" || mode == "tagged_nocache") {
         // The packets the NIC delivers out of the warm-up's and the measured input packets.
         const uint64_t w = deliveredOf(warmup, nicDropped), m = deliveredOf(warmup + o.packets, nicDropped) - w;
         mr.nicDropped = o.packets - m;
         mr.nicUnmatched = nicUnmatched;
+        rt->setFlowCacheEntries(mode == "tagged" ? dp::kFlowCacheEntries : 0);
         auto core = rt->makeCore(0, err);
+        rt->setFlowCacheEntries(dp::kFlowCacheEntries);
         if (!core) die("%s", err.c_str());
         if (!delivered.frames.empty()) {
           Cursor d(delivered);
@@ -885,7 +891,7 @@ int main(int argc, char **argv) {
            " cycles_per_packet=%.1f mpps=%.3f wall_cycles=%" PRIu64 " wall_cycles_per_packet=%.1f noise=%.3f",
            mr.mode.c_str(), r.packets, r.emitted, r.dropped, r.bytes, cpp, cpp > 0 ? hz / cpp / 1e6 : 0.0, r.cycles, wall,
            cpp > 0 ? wall / cpp - 1.0 : 0.0);
-    if (mr.mode == "tagged") printf(" nic_dropped=%" PRIu64 " nic_unmatched_per_pass=%" PRIu64, mr.nicDropped, mr.nicUnmatched);
+    if (mr.mode == "tagged" || mr.mode == "tagged_nocache") printf(" nic_dropped=%" PRIu64 " nic_unmatched_per_pass=%" PRIu64, mr.nicDropped, mr.nicUnmatched);
     if (mr.mode == "dispatcher") printf(" untagged_handoffs=%" PRIu64, r.fallback);
     printf(" repeat=%zu quiet=%s tsc_hz=%.0f\n", mr.runs.size(), quiet > 0 ? "yes" : "no", hz);
     if (!mr.state.empty()) printf("state mode=%s (warm-up and measured packets): %s\n", mr.mode.c_str(), mr.state.c_str());

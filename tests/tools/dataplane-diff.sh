@@ -122,6 +122,18 @@ for chain in "$root"/examples/router-napt-lb.metron "$root"/tests/dataplane/fw5k
     if "$pcapdiff" --captured-only --snaplen 16128 "$tmp/one-$e" "$ref" > "$tmp/diff" 2>&1; then pass=$((pass + 1))
     else echo "FAIL $name/gen/82599/${e%.pcap}: output differs from the reference"; head -20 "$tmp/diff"; fail=$((fail + 1)); fi
   done
+  # The same with flow caches of one set (--flow-cache 2): flows leave and re-enter them all
+  # the time; the output must not change.
+  rm -f "$tmp"/tiny-*
+  if "$metronc" run "$chain" --topology "$tmp/nic-82599.toml" --pcap "$tmp/gen.pcap" --out "$tmp/tiny-%e.pcap" --flow-cache 2 2> "$tmp/tiny.err"; then
+    for ref in "$tmp"/ref-*.pcap; do
+      e=${ref#"$tmp"/ref-}
+      if "$pcapdiff" --captured-only --snaplen 16128 "$tmp/tiny-$e" "$ref" > "$tmp/diff" 2>&1; then pass=$((pass + 1))
+      else echo "FAIL $name/gen/82599/--flow-cache 2/${e%.pcap}: output differs from the reference"; head -20 "$tmp/diff"; fail=$((fail + 1)); fi
+    done
+  else
+    echo "FAIL $name/gen/82599: metronc run --flow-cache 2 failed"; cat "$tmp/tiny.err"; fail=$((fail + 1))
+  fi
   # The router's table is routes (one ip.dst prefix per class): rte_lpm; the 5-tuple firewall's
   # is not: rte_acl (metronc run -v names the library).
   want="table 0: rte_lpm on ip.dst, "; [ "$name" = fw5k-napt ] && want="table 0: rte_acl, "
@@ -133,5 +145,10 @@ for chain in "$root"/examples/router-napt-lb.metron "$root"/tests/dataplane/fw5k
   else echo "FAIL $name/gen/82599: metronc run -v gives no flow cache hits of the NAPT"; grep 'flow cache' "$tmp/one.err"; fail=$((fail + 1)); fi
   echo "$name/gen/82599: $(grep -o 'table [0-9]*: rte_.*' "$tmp/one.err" | head -1 || true); $(grep -o '[0-9,]* of [0-9,]* classes of table 0 offloaded' "$tmp/one.err" | head -1); $(grep -o '(napt) on core 0: flow cache.*' "$tmp/one.err" | head -1)"
 done
+# A flow cache size that is not 0 or a power of two is a usage error (status 2), named.
+if "$metronc" run "$root/examples/router-napt-lb.metron" --pcap "$tmp/gen.pcap" --out "$tmp/bad.pcap" --flow-cache 3 2> "$tmp/bad.err"; then
+  echo "FAIL --flow-cache 3: accepted"; fail=$((fail + 1))
+elif [ $? = 2 ] && grep -q -- '--flow-cache: 0 (no cache) or a power of two from 2 to 1048576' "$tmp/bad.err"; then pass=$((pass + 1))
+else echo "FAIL --flow-cache 3: not refused as a usage error naming the option"; cat "$tmp/bad.err"; fail=$((fail + 1)); fi
 echo "dataplane-diff: $pass passed, $fail failed"
 [ "$fail" = 0 ]
