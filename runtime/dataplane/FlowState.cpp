@@ -91,7 +91,7 @@ struct FlowWords {
                 uint64_t(uint8_t(p.get(FieldId::IpProto))) << 32};
   }
   /// keyHash(key()), without the key in memory (rte_hash_crc takes a 16-byte key as two words).
-  hash_sig_t hash() const { return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0)); }
+  [[gnu::always_inline]] hash_sig_t hash() const { return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0)); }
   FlowKey key() const { return std::bit_cast<FlowKey>(*this); }
   static FlowWords of(const FlowKey &k) { return std::bit_cast<FlowWords>(k); }
 };
