@@ -150,5 +150,18 @@ if "$metronc" run "$root/examples/router-napt-lb.metron" --pcap "$tmp/gen.pcap" 
   echo "FAIL --flow-cache 3: accepted"; fail=$((fail + 1))
 elif [ $? = 2 ] && grep -q -- '--flow-cache: 0 (no cache) or a power of two from 2 to 1048576' "$tmp/bad.err"; then pass=$((pass + 1))
 else echo "FAIL --flow-cache 3: not refused as a usage error naming the option"; cat "$tmp/bad.err"; fail=$((fail + 1)); fi
+# The data plane itself refuses such values too (status 1, metronc-dataplane(8)), before it
+# touches a port.
+if "$metronc" compile "$root/examples/router-napt-lb.metron" --topology "$root/examples/fig8b.toml" -o "$tmp/fc" > /dev/null 2>&1; then
+  for v in 1 3 -2 abc 2097152; do
+    if "$tmp/fc/bin/server1" --no-huge --no-shconf -m 256 --no-pci --no-telemetry --log-level=1 -- --flow-cache "$v" > /dev/null 2> "$tmp/bad.err"; then
+      echo "FAIL data plane --flow-cache $v: accepted"; fail=$((fail + 1))
+    elif [ $? = 1 ] && grep -q -- "--flow-cache wants 0 (no cache) or a power of two from 2 to 1048576 entries, not '$v'" "$tmp/bad.err"; then
+      pass=$((pass + 1))
+    else echo "FAIL data plane --flow-cache $v: not refused with its message"; cat "$tmp/bad.err"; fail=$((fail + 1)); fi
+  done
+else
+  echo "FAIL metronc compile router-napt-lb for the data plane's own refusals"; fail=$((fail + 1))
+fi
 echo "dataplane-diff: $pass passed, $fail failed"
 [ "$fail" = 0 ]
