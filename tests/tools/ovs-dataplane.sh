@@ -57,7 +57,7 @@ check() { # NAME CHAIN CAPTURE COMPARE (exact | renamed)
   sleep 1
   kill -INT "$dump_pid"; wait "$dump_pid" 2> /dev/null; dump_pid=""
   # The data plane on that capture, with the NIC rules (pop the tag, mark, queue).
-  "$out/bin/server1" --lcores 0@0,1@0 --no-huge --no-shconf -m 256 --no-pci \
+  "$out/bin/server1" --lcores 0@0,1@0 --no-huge --no-shconf -m 256 --no-pci --no-telemetry \
     --vdev="net_pcap0,rx_pcap=$out/to-server.pcap,tx_pcap=/dev/null" \
     --vdev="net_pcap1,rx_pcap=$tmp/empty.pcap,tx_pcap=$out/emitted.pcap" -- --port port0=net_pcap0 --port port1=net_pcap1 \
     --rules "$out/rules/server1.nic0.rte_flow.json" --dispatch nic-model --stop-when-idle --stats json > "$out.stats" 2> "$out.dp" ||

@@ -75,7 +75,7 @@ contains tmpdir-missing "$tmp/err" "cannot create a scratch directory from '$tmp
 # A data plane on a device that never runs dry (net_null) stops gracefully on SIGINT: exit 0,
 # its statistics written, the load sampled at 10 Hz meanwhile.
 expect keep 0 "$metronc" run "$chain" --keep "$tmp/bin" --pcap "$tmp/empty.pcap" --out "$tmp/x.pcap"
-"$tmp/bin/bin/server1" -l 0,1 --no-huge --no-shconf -m 512 --no-pci --log-level=4 --vdev=net_null0 --vdev=net_null1 -- \
+"$tmp/bin/bin/server1" -l 0,1 --no-huge --no-shconf -m 512 --no-pci --no-telemetry --log-level=4 --vdev=net_null0 --vdev=net_null1 -- \
   --port port0=net_null0 --port port1=net_null1 --rules "$tmp/bin/rules/server1.nic0.rte_flow.json" --stats none \
   --stats-json "$tmp/stats.json" --quiet 2> "$tmp/dp.err" &
 dp=$!
