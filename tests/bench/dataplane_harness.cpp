@@ -99,12 +99,25 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace metron;
 using nlohmann::json;
 
 namespace {
+
+/// The runtime directory EAL makes even with --no-shconf (/var/run/dpdk/rte for root): removed
+/// at the end when it is empty, as the data plane does; empty until the EAL is up.
+std::string gRuntimeDir;
+
+/// Flushes, removes gRuntimeDir if it is empty, and ends the process with \p status (no EAL
+/// teardown racing with static destructors, as in the data plane).
+[[noreturn]] void leave(int status) {
+  fflush(nullptr);
+  if (!gRuntimeDir.empty()) rmdir(gRuntimeDir.c_str());
+  _exit(status);
+}
 
 [[noreturn]] void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char *fmt, ...) {
@@ -114,8 +127,7 @@ void die(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-  fflush(nullptr);
-  _exit(1);
+  leave(1);
 }
 
 [[noreturn]] void usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -713,6 +725,7 @@ void initEal() {
   for (const char *a : args) argv.push_back(const_cast<char *>(a));
   argv.push_back(nullptr);
   if (rte_eal_init(n, argv.data()) < 0) die("cannot initialise DPDK's EAL: %s", rte_strerror(rte_errno));
+  gRuntimeDir = rte_eal_get_runtime_dir();
 }
 
 /// Wall-clock milliseconds of the set-up steps, printed as one line.
@@ -921,7 +934,5 @@ int main(int argc, char **argv) {
   }
   if (first) printf("check: %s\n", same ? "every chain mode emitted the same packets" : "MODES DISAGREE");
   if (rt) rt->releaseDpdk();
-  fflush(nullptr);
-  // No EAL teardown races with static destructors: leave directly (as the data plane does).
-  _exit(same ? 0 : 1);
+  leave(same ? 0 : 1);
 }
